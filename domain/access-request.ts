@@ -1,0 +1,84 @@
+// The access request's vocabulary, shared by the API, the workflow and the records. Pure:
+// no I/O, no clock, no Node APIs, because the workflow sandbox bundles it.
+
+/** HL7 v3 ActReason codes (PurposeOfUse) offered to clinicians. */
+export const PURPOSES_OF_USE = {
+  TREAT: 'treatment',
+  COC: 'consultation (coordination of care)',
+  HRESCH: 'healthcare research',
+  TRAIN: 'teaching (training)',
+  HQUALIMP: 'quality review (health quality improvement)',
+} as const;
+export type PurposeOfUse = keyof typeof PURPOSES_OF_USE;
+
+export const REVIEWER_ROLES = ['supervisor', 'privacy_officer'] as const;
+export type ReviewerRole = (typeof REVIEWER_ROLES)[number];
+
+export const ROLES = ['clinician', ...REVIEWER_ROLES, 'auditor', 'security_officer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type AccessRequestStatus =
+  | 'PENDING_REVIEW'
+  | 'ACTIVE'
+  | 'EXPIRED'
+  | 'REVOKED'
+  | 'DENIED'
+  | 'TIMED_OUT'
+  | 'CANCELLED';
+
+export const FINAL_STATUSES: readonly AccessRequestStatus[] = ['EXPIRED', 'REVOKED', 'DENIED', 'TIMED_OUT', 'CANCELLED'];
+
+/**
+ * The authenticated caller, resolved by the API. Temporal's client `identity` is not
+ * authenticated, so this travels in every Update's arguments instead.
+ */
+export interface Principal {
+  username: string;
+  roles: Role[];
+  /** The clinician's own department, if any. */
+  departmentId?: string;
+  /** Departments a supervisor reviews for. */
+  reviewsForDepartments: string[];
+}
+
+/** The request exactly as submitted; immutable once the workflow starts. */
+export interface SubmittedRequest {
+  id: string;
+  requester: string;
+  requesterRole: 'clinician';
+  departmentId: string;
+  studyInstanceUids: string[];
+  patientId: string;
+  purposeOfUse: PurposeOfUse;
+  justification: string;
+  durationMinutes: number;
+  /** SHA-256 (hex) of the canonical JSON of the fields above. */
+  requestHash: string;
+  idempotencyKey?: string;
+}
+
+export interface ReviewPolicy {
+  /** Distinct approvals needed. */
+  approvalsRequired: number;
+  /** When true, the approvals must come from different reviewer roles. */
+  requireDistinctRoles: boolean;
+}
+
+export const DEFAULT_REVIEW_POLICY: ReviewPolicy = { approvalsRequired: 2, requireDistinctRoles: true };
+
+export type ReviewDecision = 'approve' | 'deny';
+
+export interface ReviewInput {
+  reviewer: Principal;
+  decision: ReviewDecision;
+  comment?: string;
+  /** The hash of the request the reviewer saw. */
+  requestHash: string;
+}
+
+export interface RecordedReview {
+  reviewer: string;
+  decision: ReviewDecision;
+  countedToward: ReviewerRole;
+  comment?: string;
+}

@@ -1,0 +1,164 @@
+import {
+  REVIEWER_ROLES,
+  type AccessRequestStatus,
+  type Principal,
+  type RecordedReview,
+  type ReviewInput,
+  type ReviewPolicy,
+  type ReviewerRole,
+  type SubmittedRequest,
+} from './access-request.js';
+import { Rejection } from './review-rejection.js';
+
+export interface ReviewVerdict {
+  countedToward: ReviewerRole;
+  /** What the request becomes once this review is applied. */
+  outcome: 'PENDING_REVIEW' | 'ACTIVE' | 'DENIED';
+}
+
+export interface AccessRequestSnapshot {
+  status: AccessRequestStatus;
+  reviews: RecordedReview[];
+  activatedAt?: number;
+  expiresAt?: number;
+  endedAt?: number;
+  endReason?: string;
+}
+
+/**
+ * One access request's state and every rule that changes it. The workflow wires it to
+ * Updates and timers, and the API asks the same questions before sending an Update, so no
+ * rule is written twice. Times are epoch milliseconds supplied by the caller (the
+ * workflow's deterministic clock).
+ */
+export class AccessRequestState {
+  status: AccessRequestStatus = 'PENDING_REVIEW';
+  readonly reviews: RecordedReview[] = [];
+  activatedAt?: number;
+  expiresAt?: number;
+  endedAt?: number;
+  endReason?: string;
+
+  constructor(
+    readonly request: SubmittedRequest,
+    readonly policy: ReviewPolicy,
+  ) {}
+
+  static fromSnapshot(request: SubmittedRequest, policy: ReviewPolicy, snapshot: AccessRequestSnapshot): AccessRequestState {
+    const state = new AccessRequestState(request, policy);
+    Object.assign(state, { ...snapshot, reviews: undefined });
+    state.reviews.push(...snapshot.reviews);
+    return state;
+  }
+
+  snapshot(): AccessRequestSnapshot {
+    return {
+      status: this.status,
+      reviews: [...this.reviews],
+      activatedAt: this.activatedAt,
+      expiresAt: this.expiresAt,
+      endedAt: this.endedAt,
+      endReason: this.endReason,
+    };
+  }
+
+  approvers(): string[] {
+    return this.reviews.filter((r) => r.decision === 'approve').map((r) => r.reviewer);
+  }
+
+  /** Decides whether a review may be recorded, and what it would do. */
+  judgeReview(input: ReviewInput): ReviewVerdict | Rejection {
+    const { reviewer } = input;
+    const heldReviewerRoles = REVIEWER_ROLES.filter((role) => reviewer.roles.includes(role));
+    if (heldReviewerRoles.length === 0) {
+      return new Rejection('NOT_A_REVIEWER', `${reviewer.username} holds no reviewer role (supervisor or privacy officer).`);
+    }
+    if (reviewer.username === this.request.requester) {
+      return new Rejection('SELF_REVIEW', 'A requester cannot review their own request.');
+    }
+    if (this.reviews.some((r) => r.reviewer === reviewer.username)) {
+      return new Rejection('ALREADY_REVIEWED', `${reviewer.username} has already reviewed this request.`);
+    }
+    if (this.status !== 'PENDING_REVIEW') {
+      return new Rejection('NOT_PENDING', `The request is ${this.status}; only a pending request can be reviewed.`);
+    }
+    if (input.requestHash !== this.request.requestHash) {
+      return new Rejection('REQUEST_CHANGED', 'The review was made against a different version of the request.');
+    }
+    const eligibleRoles = heldReviewerRoles.filter((role) => this.mayReviewAs(reviewer, role));
+    if (eligibleRoles.length === 0) {
+      return new Rejection('OUT_OF_DEPARTMENT', `${reviewer.username} does not review for department ${this.request.departmentId}.`);
+    }
+    if (input.decision === 'deny') {
+      if (!input.comment?.trim()) return new Rejection('COMMENT_REQUIRED', 'A denial needs a comment that says why.');
+      return { countedToward: eligibleRoles[0]!, outcome: 'DENIED' };
+    }
+    const approvedRoles = new Set(this.reviews.filter((r) => r.decision === 'approve').map((r) => r.countedToward));
+    const countedToward = this.policy.requireDistinctRoles
+      ? eligibleRoles.find((role) => !approvedRoles.has(role))
+      : eligibleRoles[0];
+    if (!countedToward) {
+      return new Rejection(
+        'ROLE_ALREADY_APPROVED',
+        `Policy requires approvals from different reviewer roles, and ${[...approvedRoles].join(', ')} has already approved.`,
+      );
+    }
+    // Under distinct roles each approval already counted toward a different role.
+    const approvals = this.approvers().length + 1;
+    return { countedToward, outcome: approvals >= this.policy.approvalsRequired ? 'ACTIVE' : 'PENDING_REVIEW' };
+  }
+
+  private mayReviewAs(reviewer: Principal, role: ReviewerRole): boolean {
+    // Privacy officers review for the whole organisation; supervisors for their departments.
+    return role === 'privacy_officer' || reviewer.reviewsForDepartments.includes(this.request.departmentId);
+  }
+
+  applyReview(input: ReviewInput, now: number): ReviewVerdict {
+    const verdict = this.judgeReview(input);
+    if (verdict instanceof Rejection) throw verdict;
+    this.reviews.push({
+      reviewer: input.reviewer.username,
+      decision: input.decision,
+      countedToward: verdict.countedToward,
+      comment: input.comment,
+    });
+    if (verdict.outcome === 'ACTIVE') {
+      this.status = 'ACTIVE';
+      this.activatedAt = now;
+      // The grant runs for the requested duration from approval, not from submission.
+      this.expiresAt = now + this.request.durationMinutes * 60_000;
+    } else if (verdict.outcome === 'DENIED') {
+      this.end('DENIED', now, `denied by ${input.reviewer.username}`);
+    }
+    return verdict;
+  }
+
+  judgeRevocation(by: Principal): Rejection | undefined {
+    const reviewed = this.reviews.some((r) => r.reviewer === by.username);
+    if (by.username !== this.request.requester && !reviewed && !by.roles.includes('security_officer')) {
+      return new Rejection('NOT_PERMITTED', 'Only the requester, a reviewer of this request or a security officer may revoke it.');
+    }
+    if (this.status !== 'ACTIVE') return new Rejection('NOT_ACTIVE', `The request is ${this.status}; only an active grant can be revoked.`);
+    return undefined;
+  }
+
+  judgeCancellation(by: Principal): Rejection | undefined {
+    if (by.username !== this.request.requester) return new Rejection('NOT_PERMITTED', 'Only the requester may withdraw a request.');
+    if (this.status !== 'PENDING_REVIEW') return new Rejection('NOT_PENDING', `The request is ${this.status}; only a pending request can be withdrawn.`);
+    return undefined;
+  }
+
+  judgeTokenIssue(by: Principal, now: number): Rejection | undefined {
+    if (by.username !== this.request.requester) return new Rejection('NOT_PERMITTED', 'Only the requester may obtain tokens for this grant.');
+    if (this.status !== 'ACTIVE' || this.expiresAt === undefined || now >= this.expiresAt) {
+      return new Rejection('NOT_ACTIVE', `The grant is not active (status ${this.status}).`);
+    }
+    return undefined;
+  }
+
+  end(status: Exclude<AccessRequestStatus, 'PENDING_REVIEW' | 'ACTIVE'>, now: number, reason: string): void {
+    this.status = status;
+    this.endedAt = now;
+    this.endReason = reason;
+  }
+}
