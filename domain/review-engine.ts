@@ -46,8 +46,12 @@ export class AccessRequestState {
 
   static fromSnapshot(request: SubmittedRequest, policy: ReviewPolicy, snapshot: AccessRequestSnapshot): AccessRequestState {
     const state = new AccessRequestState(request, policy);
-    Object.assign(state, { ...snapshot, reviews: undefined });
+    state.status = snapshot.status;
     state.reviews.push(...snapshot.reviews);
+    state.activatedAt = snapshot.activatedAt;
+    state.expiresAt = snapshot.expiresAt;
+    state.endedAt = snapshot.endedAt;
+    state.endReason = snapshot.endReason;
     return state;
   }
 

@@ -1,0 +1,233 @@
+import type { AccessRequestStatus, ReviewDecision, ReviewerRole, SubmittedRequest } from '../domain/access-request.js';
+import { appendAuditEvent } from '../db/audit-chain.js';
+import { inTransaction, type Db, type DbTransaction } from '../db/client.js';
+
+// Every activity writes its rows and its audit event in one transaction keyed by a dedupe
+// key, so a retried activity (worker killed after the commit, before reporting) is a no-op.
+
+export interface RecordSubmissionInput {
+  request: SubmittedRequest;
+  submittedAt: number;
+  reviewDeadline: number;
+}
+
+export interface RecordReviewInput {
+  accessRequestId: string;
+  reviewer: string;
+  decision: ReviewDecision;
+  comment?: string;
+  requestHash: string;
+  countedToward: ReviewerRole;
+  reviewedAt: number;
+  outcome: 'PENDING_REVIEW' | 'ACTIVE' | 'DENIED';
+  grant?: { approvers: string[]; activatedAt: number; expiresAt: number };
+}
+
+export interface RecordRevocationInput {
+  accessRequestId: string;
+  revocationId: string;
+  revokedBy: string;
+  revokedByRole: string;
+  reason: string;
+  revokedAt: number;
+}
+
+export interface RecordEndInput {
+  accessRequestId: string;
+  status: Extract<AccessRequestStatus, 'CANCELLED' | 'TIMED_OUT' | 'EXPIRED'>;
+  endedAt: number;
+  reason: string;
+  actor: string;
+}
+
+export interface RecordTokenIssuedInput {
+  accessRequestId: string;
+  jti: string;
+  kid: string;
+  subject: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** Runs `write` once per dedupe key: the audit event is appended first and doubles as the marker. */
+async function once(db: Db, event: Parameters<typeof appendAuditEvent>[1], write: (tx: DbTransaction) => Promise<void>): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    if (!(await appendAuditEvent(tx, event))) return false;
+    await write(tx);
+    return true;
+  });
+}
+
+export function createRecordActivities(db: Db) {
+  return {
+    async recordSubmission({ request, submittedAt, reviewDeadline }: RecordSubmissionInput): Promise<boolean> {
+      return once(
+        db,
+        {
+          dedupeKey: `submitted:${request.id}`,
+          type: 'access_request.submitted',
+          actor: request.requester,
+          accessRequestId: request.id,
+          payload: {
+            requestHash: request.requestHash,
+            studyInstanceUids: request.studyInstanceUids,
+            purposeOfUse: request.purposeOfUse,
+            durationMinutes: request.durationMinutes,
+            departmentId: request.departmentId,
+          },
+          occurredAt: new Date(submittedAt),
+        },
+        async (tx) => {
+          await tx.accessRequest.create({
+            data: {
+              id: request.id,
+              requester: request.requester,
+              requesterRole: request.requesterRole,
+              departmentId: request.departmentId,
+              studyInstanceUids: request.studyInstanceUids,
+              patientId: request.patientId,
+              purposeOfUse: request.purposeOfUse,
+              justification: request.justification,
+              durationMinutes: request.durationMinutes,
+              requestHash: request.requestHash,
+              idempotencyKey: request.idempotencyKey ?? null,
+              status: 'PENDING_REVIEW',
+              submittedAt: new Date(submittedAt),
+              reviewDeadline: new Date(reviewDeadline),
+            },
+          });
+        },
+      );
+    },
+
+    async recordReview(input: RecordReviewInput): Promise<boolean> {
+      const at = new Date(input.reviewedAt);
+      return once(
+        db,
+        {
+          dedupeKey: `review:${input.accessRequestId}:${input.reviewer}`,
+          type: 'review.recorded',
+          actor: input.reviewer,
+          accessRequestId: input.accessRequestId,
+          payload: {
+            decision: input.decision,
+            countedToward: input.countedToward,
+            requestHash: input.requestHash,
+            outcome: input.outcome,
+            approvers: input.grant?.approvers ?? null,
+            grantExpiresAt: input.grant ? new Date(input.grant.expiresAt).toISOString() : null,
+          },
+          occurredAt: at,
+        },
+        async (tx) => {
+          await tx.review.create({
+            data: {
+              id: `${input.accessRequestId}:${input.reviewer}`,
+              accessRequestId: input.accessRequestId,
+              reviewer: input.reviewer,
+              decision: input.decision,
+              comment: input.comment ?? null,
+              countedToward: input.countedToward,
+              requestHash: input.requestHash,
+              reviewedAt: at,
+            },
+          });
+          if (input.outcome === 'ACTIVE' && input.grant) {
+            const request = await tx.accessRequest.update({ where: { id: input.accessRequestId }, data: { status: 'ACTIVE' } });
+            await tx.grant.create({
+              data: {
+                accessRequestId: input.accessRequestId,
+                grantee: request.requester,
+                studyInstanceUids: request.studyInstanceUids,
+                approvers: input.grant.approvers,
+                activatedAt: new Date(input.grant.activatedAt),
+                expiresAt: new Date(input.grant.expiresAt),
+              },
+            });
+          } else if (input.outcome === 'DENIED') {
+            await tx.accessRequest.update({
+              where: { id: input.accessRequestId },
+              data: { status: 'DENIED', endedAt: at, endReason: input.comment ?? 'denied' },
+            });
+          }
+        },
+      );
+    },
+
+    async recordRevocation(input: RecordRevocationInput): Promise<boolean> {
+      const at = new Date(input.revokedAt);
+      return once(
+        db,
+        {
+          dedupeKey: `revoked:${input.accessRequestId}`,
+          type: 'grant.revoked',
+          actor: input.revokedBy,
+          accessRequestId: input.accessRequestId,
+          payload: { revocationId: input.revocationId, role: input.revokedByRole, reason: input.reason },
+          occurredAt: at,
+        },
+        async (tx) => {
+          await tx.revocation.create({
+            data: {
+              id: input.revocationId,
+              accessRequestId: input.accessRequestId,
+              revokedBy: input.revokedBy,
+              revokedByRole: input.revokedByRole,
+              reason: input.reason,
+              revokedAt: at,
+            },
+          });
+          await tx.accessRequest.update({ where: { id: input.accessRequestId }, data: { status: 'REVOKED', endedAt: at, endReason: input.reason } });
+          await tx.grant.update({ where: { accessRequestId: input.accessRequestId }, data: { endedAt: at } });
+        },
+      );
+    },
+
+    async recordEnd(input: RecordEndInput): Promise<boolean> {
+      const at = new Date(input.endedAt);
+      return once(
+        db,
+        {
+          dedupeKey: `ended:${input.accessRequestId}`,
+          type: `access_request.${input.status.toLowerCase()}`,
+          actor: input.actor,
+          accessRequestId: input.accessRequestId,
+          payload: { status: input.status, reason: input.reason },
+          occurredAt: at,
+        },
+        async (tx) => {
+          await tx.accessRequest.update({ where: { id: input.accessRequestId }, data: { status: input.status, endedAt: at, endReason: input.reason } });
+          if (input.status === 'EXPIRED') await tx.grant.update({ where: { accessRequestId: input.accessRequestId }, data: { endedAt: at } });
+        },
+      );
+    },
+
+    async recordTokenIssued(input: RecordTokenIssuedInput): Promise<boolean> {
+      return once(
+        db,
+        {
+          dedupeKey: `token:${input.jti}`,
+          type: 'token.issued',
+          actor: input.subject,
+          accessRequestId: input.accessRequestId,
+          payload: { jti: input.jti, kid: input.kid, expiresAt: new Date(input.expiresAt).toISOString() },
+          occurredAt: new Date(input.issuedAt),
+        },
+        async (tx) => {
+          await tx.issuedToken.create({
+            data: {
+              jti: input.jti,
+              accessRequestId: input.accessRequestId,
+              subject: input.subject,
+              kid: input.kid,
+              issuedAt: new Date(input.issuedAt),
+              expiresAt: new Date(input.expiresAt),
+            },
+          });
+        },
+      );
+    },
+  };
+}
+
+export type RecordActivities = ReturnType<typeof createRecordActivities>;

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/config.js';
+import type { Principal, ReviewInput, SubmittedRequest } from '../domain/access-request.js';
+import { REJECTION_REASONS, Rejection, type RejectionReason } from '../domain/review-rejection.js';
+import type { Db } from '../db/client.js';
+import { recordRejectedReviewAttempt } from '../db/rejected-review-attempts.js';
+import { signPacsToken } from '../tokens/pacs-token.js';
+import type { SigningKeyStore } from '../tokens/signing-keys.js';
+import type { accessRequestWorkflow } from '../workflows/access-request.js';
+import { accessRequestRequesterKey, accessRequestStatusKey } from '../workflows/search-attributes.js';
+import { authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, submissionRecordedUpdate } from '../workflows/messages.js';
+import { stateFromRecord, toView, withReviewsAndGrant, type AccessRequestRecord, type AccessRequestView } from './access-request-view.js';
+import { Problem } from './problem.js';
+import { accessRequestId, requestHash } from './request-hash.js';
+import type { AccessRequestInput } from './schemas.js';
+import { visibleRequests } from './visibility.js';
+
+export interface ServiceDeps {
+  config: AppConfig;
+  db: Db;
+  temporal: Client;
+  keys: SigningKeyStore;
+  log: Logger;
+}
+
+function rejectionProblem(reason: string, detail: string): Problem {
+  const status = REJECTION_REASONS[reason as RejectionReason] ?? 409;
+  const title = status === 403 ? 'Forbidden' : status === 422 ? 'Unprocessable request' : 'Conflict';
+  return new Problem(status, title, detail, { reason });
+}
+
+/** The workflow's refusal (validator or handler), if that is what `error` is. */
+function workflowRejection(error: unknown): Rejection | undefined {
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type && error.cause.type in REJECTION_REASONS) {
+    return new Rejection(error.cause.type as RejectionReason, error.cause.message);
+  }
+  return undefined;
+}
+
+/**
+ * Every use of an access request: authorise against the recorded state with the same
+ * engine the workflow runs, then let the workflow decide through an Update. The workflow's
+ * answer is final; the early check only spares it requests that cannot succeed.
+ */
+export class AccessRequestService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private handle(id: string) {
+    return this.deps.temporal.workflow.getHandle<typeof accessRequestWorkflow>(id);
+  }
+
+  private async load(id: string): Promise<AccessRequestRecord | null> {
+    return this.deps.db.accessRequest.findUnique({ where: { id }, include: withReviewsAndGrant });
+  }
+
+  private async loadVisible(principal: Principal, id: string): Promise<AccessRequestRecord> {
+    const where = visibleRequests(principal);
+    const row = where ? await this.deps.db.accessRequest.findFirst({ where: { AND: [{ id }, where] }, include: withReviewsAndGrant }) : null;
+    if (!row) throw new Problem(404, 'Not found', `No access request ${id} that you may see.`);
+    return row;
+  }
+
+  async get(principal: Principal, id: string): Promise<AccessRequestView> {
+    return toView(await this.loadVisible(principal, id));
+  }
+
+  async list(principal: Principal, query: { status?: string; limit: number; cursor?: string }): Promise<{ items: AccessRequestView[]; nextCursor: string | null }> {
+    const where = visibleRequests(principal);
+    if (!where) throw new Problem(403, 'Forbidden', 'Your roles do not let you read access requests.', { reason: 'NOT_PERMITTED' });
+    const rows = await this.deps.db.accessRequest.findMany({
+      where: { AND: [where, query.status ? { status: query.status } : {}] },
+      include: withReviewsAndGrant,
+      orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }],
+      take: query.limit + 1,
+      ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
+    });
+    const page = rows.slice(0, query.limit);
+    return { items: page.map(toView), nextCursor: rows.length > query.limit ? page[page.length - 1]!.id : null };
+  }
+
+  async submit(principal: Principal, input: AccessRequestInput, idempotencyKey: string | undefined): Promise<{ view: AccessRequestView; replayed: boolean }> {
+    if (!principal.roles.includes('clinician')) throw rejectionProblem('NOT_PERMITTED', 'Only clinicians may request access to studies.');
+    if (!principal.departmentId) throw rejectionProblem('NOT_PERMITTED', `${principal.username} belongs to no department, so no supervisor could review the request.`);
+    const { config, temporal } = this.deps;
+    const fields = { requester: principal.username, requesterRole: 'clinician' as const, departmentId: principal.departmentId, ...input };
+    const request: SubmittedRequest = {
+      id: accessRequestId(principal.username, idempotencyKey, randomUUID),
+      ...fields,
+      requestHash: requestHash(fields),
+      idempotencyKey,
+    };
+    const sameRequestOr422 = (row: AccessRequestRecord) => {
+      if (row.requestHash !== request.requestHash) {
+        throw new Problem(422, 'Idempotency key reused', 'This Idempotency-Key was used for a different request; nothing was changed.', { reason: 'IDEMPOTENCY_KEY_REUSED', id: row.id });
+      }
+      return toView(row);
+    };
+    if (idempotencyKey) {
+      const existing = await this.load(request.id);
+      if (existing) return { view: sameRequestOr422(existing), replayed: true };
+    }
+    try {
+      await temporal.workflow.executeUpdateWithStart(submissionRecordedUpdate, {
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof accessRequestWorkflow>('accessRequestWorkflow', {
+          workflowId: request.id,
+          taskQueue: config.temporal.taskQueue,
+          args: [{ request, policy: { approvalsRequired: config.policy.approvalsRequired, requireDistinctRoles: config.policy.requireDistinctRoles }, reviewWindowMs: config.policy.reviewWindowMs }],
+          // A concurrent retry joins the running workflow; a retry after it closed is refused
+          // and answered from the records below.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: accessRequestStatusKey, value: 'PENDING_REVIEW' },
+            { key: accessRequestRequesterKey, value: principal.username },
+          ],
+        }),
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    const row = await this.load(request.id);
+    if (!row) throw new Problem(503, 'Not recorded yet', 'The request was accepted but is not yet recorded; retry with the same Idempotency-Key.');
+    this.deps.log.info({ accessRequestId: request.id, requester: principal.username }, 'access request submitted');
+    return { view: sameRequestOr422(row), replayed: false };
+  }
+
+  /** Sends an Update and turns the workflow's refusal (or its absence) into a problem. */
+  private async update<T>(id: string, send: () => Promise<T>, onRejected?: (rejection: Rejection) => Promise<void>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      const rejection = workflowRejection(error);
+      if (rejection) {
+        await onRejected?.(rejection);
+        throw rejectionProblem(rejection.reason, rejection.detail);
+      }
+      if (error instanceof WorkflowNotFoundError) {
+        throw rejectionProblem('NOT_ACTIVE', `The access request ${id} has ended.`);
+      }
+      throw error;
+    }
+  }
+
+  async review(principal: Principal, id: string, input: { decision: 'approve' | 'deny'; comment?: string; requestHash?: string }): Promise<AccessRequestView> {
+    const row = await this.load(id);
+    if (!row) throw new Problem(404, 'Not found', `No access request ${id}.`);
+    const review: ReviewInput = { reviewer: principal, decision: input.decision, comment: input.comment, requestHash: input.requestHash ?? row.requestHash };
+    const recordRejection = (rejection: Rejection) =>
+      recordRejectedReviewAttempt(this.deps.db, { accessRequestId: id, reviewer: principal.username, decision: input.decision, reason: rejection.reason, detail: rejection.detail });
+    const early = stateFromRecord(row, this.deps.config.policy).judgeReview(review);
+    if (early instanceof Rejection) {
+      await recordRejection(early);
+      this.deps.log.warn({ accessRequestId: id, reviewer: principal.username, reason: early.reason }, 'review refused');
+      throw rejectionProblem(early.reason, early.detail);
+    }
+    await this.update(
+      id,
+      () => this.handle(id).executeUpdate(reviewUpdate, { args: [review], updateId: `review-${principal.username}` }),
+      async (rejection) => {
+        await recordRejection(rejection);
+        this.deps.log.warn({ accessRequestId: id, reviewer: principal.username, reason: rejection.reason }, 'review refused by the workflow');
+      },
+    );
+    this.deps.log.info({ accessRequestId: id, reviewer: principal.username, decision: input.decision }, 'review recorded');
+    return toView((await this.load(id))!);
+  }
+
+  async revoke(principal: Principal, id: string, reason: string): Promise<AccessRequestView> {
+    const row = await this.loadVisible(principal, id);
+    const rejection = stateFromRecord(row, this.deps.config.policy).judgeRevocation(principal);
+    if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
+    const byRole =
+      principal.username === row.requester ? 'requester' : row.reviews.some((r) => r.reviewer === principal.username) ? 'reviewer' : 'security_officer';
+    await this.update(id, () => this.handle(id).executeUpdate(revokeUpdate, { args: [{ by: principal, byRole, reason, revocationId: randomUUID() }] }));
+    this.deps.log.info({ accessRequestId: id, revokedBy: principal.username, role: byRole }, 'grant revoked');
+    return toView((await this.load(id))!);
+  }
+
+  async cancel(principal: Principal, id: string, reason: string | undefined): Promise<AccessRequestView> {
+    const row = await this.loadVisible(principal, id);
+    const rejection = stateFromRecord(row, this.deps.config.policy).judgeCancellation(principal);
+    if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
+    await this.update(id, () => this.handle(id).executeUpdate(cancelUpdate, { args: [{ by: principal, reason }] }));
+    this.deps.log.info({ accessRequestId: id, cancelledBy: principal.username }, 'access request withdrawn');
+    return toView((await this.load(id))!);
+  }
+
+  async issueToken(principal: Principal, id: string): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
+    const { config, db, keys, log } = this.deps;
+    const row = await this.loadVisible(principal, id);
+    const now = Date.now();
+    const rejection = stateFromRecord(row, config.policy).judgeTokenIssue(principal, now);
+    if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
+    const recent = await db.issuedToken.count({ where: { subject: principal.username, issuedAt: { gt: new Date(now - 60_000) } } });
+    if (recent >= config.tokens.ratePerMinute) {
+      throw new Problem(429, 'Too many tokens', `At most ${config.tokens.ratePerMinute} tokens a minute per user.`, { reason: 'RATE_LIMITED', retryAfterSeconds: 60 });
+    }
+    const key = await keys.activeKey();
+    const jti = randomUUID();
+    const issuedAt = Math.floor(now / 1000) * 1000;
+    // Never past the grant's end, and whole seconds, as JWT times are.
+    const expiresAt = Math.floor(Math.min(issuedAt + config.tokens.ttlSeconds * 1000, row.grant!.expiresAt.getTime()) / 1000) * 1000;
+    if (expiresAt <= issuedAt) throw rejectionProblem('NOT_ACTIVE', 'The grant ends within the second; no token can be issued.');
+    const authorization = await this.update(id, () =>
+      this.handle(id).executeUpdate(authorizeTokenUpdate, { args: [{ by: principal, jti, kid: key.kid, issuedAt, expiresAt }] }),
+    );
+    const token = await signPacsToken(
+      {
+        issuer: config.tokens.issuer,
+        audience: config.tokens.gatewayAudience,
+        subject: principal.username,
+        jti,
+        issuedAt,
+        expiresAt,
+        grantId: id,
+        studyInstanceUids: row.studyInstanceUids,
+        purposeOfUse: row.purposeOfUse,
+        subjectRole: row.requesterRole,
+        approvers: authorization.approvers,
+      },
+      key,
+    );
+    log.info({ accessRequestId: id, jti, kid: key.kid, subject: principal.username }, 'PACS token issued');
+    return { access_token: token, token_type: 'Bearer', expires_in: Math.round((expiresAt - now) / 1000) };
+  }
+}

@@ -1,0 +1,67 @@
+import express, { type RequestHandler } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/config.js';
+import type { Db } from '../db/client.js';
+import type { SigningKeyStore } from '../tokens/signing-keys.js';
+import { AccessRequestService } from './access-request-service.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { notFound, Problem, problemHandler } from './problem.js';
+import { accessRequestRoutes } from './routes/access-requests.js';
+import { devLoginRoutes } from './routes/dev-login.js';
+import { systemRoutes } from './routes/system.js';
+
+export interface ApiDeps {
+  config: AppConfig;
+  db: Db;
+  temporal: Client;
+  keys: SigningKeyStore;
+  log: Logger;
+}
+
+/** Bodies are small JSON documents; anything larger is refused before it is parsed. */
+const BODY_LIMIT = '16kb';
+
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (req.method === 'POST' && hasBody && !req.is('application/json')) {
+    next(new Problem(415, 'Unsupported media type', 'Send the body as application/json.'));
+    return;
+  }
+  next();
+};
+
+export function createApi(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  const authenticate = createAuthenticator(deps.config, deps.db, deps.keys);
+  const service = new AccessRequestService(deps);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // Paths and status only: bodies and Authorization headers never reach the log.
+      deps.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+  app.use(requireJson);
+  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+
+  app.use(systemRoutes(deps.db, deps.temporal, deps.keys, deps.config.temporal.namespace, deps.config.policy.maxDurationMinutes));
+  app.use(devLoginRoutes(deps.config, deps.db, deps.keys));
+  app.use('/api', async (req, res, next) => {
+    try {
+      res.locals.principal = await authenticate(req.get('authorization'));
+      next();
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.use(accessRequestRoutes(service, deps.config));
+  app.use(notFound);
+  app.use(problemHandler(deps.log));
+  return app;
+}

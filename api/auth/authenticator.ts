@@ -1,0 +1,55 @@
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { Principal } from '../../domain/access-request.js';
+import type { AppConfig } from '../../config/config.js';
+import type { Db } from '../../db/client.js';
+import type { SigningKeyStore } from '../../tokens/signing-keys.js';
+import { SIGNING_ALG } from '../../tokens/signing-keys.js';
+import { Problem } from '../problem.js';
+import { knownRoles, resolvePrincipal } from './principal.js';
+
+/** Audience of the API's own dev-login tokens; never the gateway's. */
+export const API_AUDIENCE = 'iar-api';
+const OIDC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+
+export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
+
+function unauthorized(detail: string): Problem {
+  return new Problem(401, 'Unauthenticated', detail);
+}
+
+function bearer(authorization: string | undefined): string {
+  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
+  if (!match) throw unauthorized('Send a bearer token in the Authorization header.');
+  return match[1]!;
+}
+
+/** Verifies API callers' bearer tokens: from the configured OIDC issuer, or from dev login. */
+export function createAuthenticator(config: AppConfig, db: Db, keys: SigningKeyStore): Authenticator {
+  let verify: (token: string) => Promise<{ payload: JWTPayload; username: string; roles: unknown }>;
+  if (config.auth.kind === 'oidc') {
+    const oidc = config.auth.oidc;
+    const jwks = createRemoteJWKSet(new URL(oidc.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+    verify = async (token) => {
+      const { payload } = await jwtVerify(token, jwks, { issuer: oidc.issuer, audience: oidc.audience, algorithms: OIDC_ALGORITHMS, clockTolerance: 30 });
+      return { payload, username: String(payload[oidc.usernameClaim] ?? payload.sub ?? ''), roles: payload[oidc.rolesClaim] };
+    };
+  } else {
+    verify = async (token) => {
+      const jwks = createLocalJWKSet(await keys.jwks());
+      const { payload } = await jwtVerify(token, jwks, { issuer: config.tokens.issuer, audience: API_AUDIENCE, algorithms: [SIGNING_ALG], clockTolerance: 5 });
+      return { payload, username: String(payload.sub ?? ''), roles: payload.roles };
+    };
+  }
+  return async (authorization) => {
+    const token = bearer(authorization);
+    let verified: Awaited<ReturnType<typeof verify>>;
+    try {
+      verified = await verify(token);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'ERR_JWT_INVALID';
+      throw unauthorized(`The bearer token was refused (${code}).`);
+    }
+    if (!/^[A-Za-z0-9._@-]{1,128}$/.test(verified.username)) throw unauthorized('The token names no usable user.');
+    return resolvePrincipal(db, verified.username, knownRoles(verified.roles));
+  };
+}

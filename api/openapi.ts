@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import {
+  accessRequestInputSchema,
+  accessRequestListSchema,
+  accessRequestViewSchema,
+  cancelInputSchema,
+  devLoginResponseSchema,
+  devLoginSchema,
+  healthSchema,
+  reviewInputSchema,
+  revokeInputSchema,
+  tokenResponseSchema,
+} from './schemas.js';
+import { problemSchema } from './problem.js';
+
+const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
+const problem = { description: 'RFC 9457 problem', content: { 'application/problem+json': { schema: z.toJSONSchema(problemSchema) } } };
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^ar-[0-9a-f-]{32,36}$' } };
+const secured = { security: [{ bearer: [] }] };
+
+interface Operation {
+  summary: string;
+  body?: z.ZodType;
+  response: [number, z.ZodType | null];
+  params?: object[];
+  public?: boolean;
+}
+
+/** Every route the API serves; a test walks the Express router and compares. */
+export function routeTable(maxDurationMinutes = 480): Record<string, Record<string, Operation>> {
+  return {
+    '/auth/dev-login': { post: { summary: 'Log in as a seeded demo user (embedded default only)', body: devLoginSchema, response: [200, devLoginResponseSchema], public: true } },
+    '/api/access-requests': {
+      post: {
+        summary: 'Ask for access to imaging studies (clinicians). Optional Idempotency-Key header.',
+        body: accessRequestInputSchema(maxDurationMinutes),
+        response: [201, accessRequestViewSchema],
+        params: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
+      },
+      get: {
+        summary: 'List the access requests you may see',
+        response: [200, accessRequestListSchema],
+        params: ['status', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      },
+    },
+    '/api/access-requests/{id}': { get: { summary: 'One access request with its reviews and grant', response: [200, accessRequestViewSchema], params: [idParam] } },
+    '/api/access-requests/{id}/reviews': {
+      post: { summary: 'Approve or deny (supervisors, privacy officers)', body: reviewInputSchema, response: [201, accessRequestViewSchema], params: [idParam] },
+    },
+    '/api/access-requests/{id}/revoke': {
+      post: { summary: 'Revoke an active grant (requester, its reviewers, security officers)', body: revokeInputSchema, response: [200, accessRequestViewSchema], params: [idParam] },
+    },
+    '/api/access-requests/{id}/cancel': { post: { summary: 'Withdraw a pending request (requester)', body: cancelInputSchema, response: [200, accessRequestViewSchema], params: [idParam] } },
+    '/api/access-requests/{id}/tokens': { post: { summary: 'A short-lived PACS token for an active grant (requester)', response: [201, tokenResponseSchema], params: [idParam] } },
+    '/.well-known/jwks.json': { get: { summary: 'Public keys that verify every token this API signs', response: [200, null], public: true } },
+    '/healthz': { get: { summary: 'Database and Temporal reachable', response: [200, healthSchema], public: true } },
+    '/openapi.json': { get: { summary: 'This document', response: [200, null], public: true } },
+  };
+}
+
+export function buildOpenApiDocument(maxDurationMinutes = 480): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const [path, methods] of Object.entries(routeTable(maxDurationMinutes))) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(methods)) {
+      const [status, schema] = op.response;
+      paths[path][method] = {
+        summary: op.summary,
+        ...(op.public ? {} : secured),
+        ...(op.params ? { parameters: op.params } : {}),
+        ...(op.body ? { requestBody: { required: true, content: json(op.body) } } : {}),
+        responses: {
+          [status]: { description: 'Success', ...(schema ? { content: json(schema) } : {}) },
+          '4XX': problem,
+          '5XX': problem,
+        },
+      };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Imaging access review API', version: '0.1.0' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    paths,
+  };
+}

@@ -1,0 +1,70 @@
+import { Router, type Request } from 'express';
+import type { AppConfig } from '../../config/config.js';
+import type { Principal } from '../../domain/access-request.js';
+import type { AccessRequestService } from '../access-request-service.js';
+import { parseOr400, Problem } from '../problem.js';
+import {
+  accessRequestIdSchema,
+  accessRequestInputSchema,
+  cancelInputSchema,
+  idempotencyKeySchema,
+  listQuerySchema,
+  reviewInputSchema,
+  revokeInputSchema,
+} from '../schemas.js';
+
+export function principalOf(req: Request): Principal {
+  const principal = req.res?.locals.principal as Principal | undefined;
+  if (!principal) throw new Problem(401, 'Unauthenticated', 'Send a bearer token in the Authorization header.');
+  return principal;
+}
+
+function idParam(req: Request): string {
+  return parseOr400(accessRequestIdSchema, req.params.id);
+}
+
+export function accessRequestRoutes(service: AccessRequestService, config: AppConfig): Router {
+  const router = Router();
+  const submission = accessRequestInputSchema(config.policy.maxDurationMinutes);
+
+  router.post('/api/access-requests', async (req, res) => {
+    const principal = principalOf(req);
+    const body = parseOr400(submission, req.body);
+    const rawKey = req.get('Idempotency-Key');
+    const idempotencyKey = rawKey === undefined ? undefined : parseOr400(idempotencyKeySchema, rawKey);
+    const { view, replayed } = await service.submit(principal, body, idempotencyKey);
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(replayed ? 200 : 201).location(`/api/access-requests/${view.id}`).json(view);
+  });
+
+  router.get('/api/access-requests', async (req, res) => {
+    res.json(await service.list(principalOf(req), parseOr400(listQuerySchema, req.query)));
+  });
+
+  router.get('/api/access-requests/:id', async (req, res) => {
+    res.json(await service.get(principalOf(req), idParam(req)));
+  });
+
+  router.post('/api/access-requests/:id/reviews', async (req, res) => {
+    const view = await service.review(principalOf(req), idParam(req), parseOr400(reviewInputSchema, req.body));
+    res.status(201).json(view);
+  });
+
+  router.post('/api/access-requests/:id/revoke', async (req, res) => {
+    const { reason } = parseOr400(revokeInputSchema, req.body);
+    res.json(await service.revoke(principalOf(req), idParam(req), reason));
+  });
+
+  router.post('/api/access-requests/:id/cancel', async (req, res) => {
+    const { reason } = parseOr400(cancelInputSchema, req.body ?? {});
+    res.json(await service.cancel(principalOf(req), idParam(req), reason));
+  });
+
+  router.post('/api/access-requests/:id/tokens', async (req, res) => {
+    const token = await service.issueToken(principalOf(req), idParam(req));
+    // Tokens must not be cached by anything between the API and the clinician.
+    res.set('Cache-Control', 'no-store').status(201).json(token);
+  });
+
+  return router;
+}

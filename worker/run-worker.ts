@@ -1,0 +1,19 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { createRecordActivities } from '../activities/records.js';
+import type { Db } from '../db/client.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** A worker for the access-request task queue; resolves when it has shut down. */
+export async function createAccessRequestWorker(options: { address: string; namespace: string; taskQueue: string; db: Db }): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: options.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createRecordActivities(options.db),
+  });
+  return { worker, connection };
+}

@@ -1,0 +1,1 @@
+export { accessRequestWorkflow } from './access-request.js';
