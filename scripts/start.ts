@@ -1,0 +1,157 @@
+// `npm start`: the whole system on its embedded defaults (or on TEMPORAL_ADDRESS /
+// DATABASE_URL when set), with data that survives a restart. Ctrl-C stops everything.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDb } from '../db/client.js';
+import { seedDemoDirectory, DEMO_USERS } from '../db/seed-demo.js';
+import { migrate } from './lib/migrate.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/pglite-server.js';
+import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './lib/processes.js';
+import { SetupError, step } from './lib/progress.js';
+import { findOrBuildTemporalCli } from './lib/temporal-cli.js';
+import { startTemporalDevServer } from './lib/temporal-server.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = path.resolve(process.env.IAR_DATA_DIR ?? path.join(root, '.data'));
+const logDir = path.join(dataDir, 'logs');
+const apiPort = Number(process.env.API_PORT ?? 3000);
+const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
+const temporalUiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+const pglitePort = Number(process.env.PGLITE_PORT ?? 5433);
+
+const children: ManagedProcess[] = [];
+let embedded: EmbeddedPostgres | undefined;
+let stopping: Promise<never> | undefined;
+
+/** Idempotent: Ctrl-C reaches this process twice (from the terminal and relayed by tsx). */
+function stopAll(code: number): Promise<never> {
+  stopping ??= (async () => {
+    step('stopping...');
+    for (const child of [...children].reverse()) await child.stop('SIGTERM');
+    await embedded?.stop();
+    step('stopped.');
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+async function requireFreePort(port: number, what: string, variable: string): Promise<void> {
+  if (await isPortOpen(port)) throw new SetupError(`Port ${port} (${what}) is in use. Stop what holds it, or set ${variable} to another port.`);
+}
+
+/** The key that seals signing keys at rest: generated once, readable by this user only. */
+function keyEncryptionKeyFile(): string {
+  const file = path.join(dataDir, 'secrets', 'key-encryption-key');
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
+  chmodSync(file, 0o600);
+  return file;
+}
+
+function tsx(script: string): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', path.join(root, script)]];
+}
+
+function watch(child: ManagedProcess, logFile: string): void {
+  children.push(child);
+  void child.exited.then((code) => {
+    if (stopping) return;
+    step(`${child.name} exited unexpectedly (${code}); see ${logFile}`);
+    void stopAll(1);
+  });
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  mkdirSync(logDir, { recursive: true });
+  await requireFreePort(apiPort, 'the API', 'API_PORT');
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) {
+    step('using the PostgreSQL server at DATABASE_URL');
+  } else {
+    await requireFreePort(pglitePort, 'the embedded PostgreSQL', 'PGLITE_PORT');
+    step(`starting the embedded PostgreSQL (PGlite) with data in ${path.join(dataDir, 'pglite')}...`);
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pglite'), port: pglitePort });
+    databaseUrl = embedded.url;
+  }
+  step('applying database migrations...');
+  await migrate(databaseUrl);
+  const db = createDb(databaseUrl, { maxConnections: 2 });
+  await seedDemoDirectory(db);
+  await db.$disconnect();
+
+  let temporalAddress = process.env.TEMPORAL_ADDRESS;
+  let temporalUi: string | undefined;
+  if (temporalAddress) {
+    step(`using the Temporal server at ${temporalAddress}`);
+  } else {
+    await requireFreePort(temporalPort, 'the Temporal server', 'TEMPORAL_PORT');
+    await requireFreePort(temporalUiPort, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
+    const cli = await findOrBuildTemporalCli();
+    step('starting the Temporal dev server...');
+    const logFile = path.join(logDir, 'temporal.log');
+    const server = await startTemporalDevServer({
+      cli,
+      port: temporalPort,
+      uiPort: temporalUiPort,
+      dbFile: path.join(dataDir, 'temporal', 'temporal.sqlite'),
+      logFile,
+    });
+    watch(server.process, logFile);
+    temporalAddress = server.address;
+    temporalUi = server.uiUrl;
+  }
+
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    API_PORT: String(apiPort),
+    DEV_LOGIN: process.env.OIDC_ISSUER ? 'false' : (process.env.DEV_LOGIN ?? 'true'),
+    ...(process.env.KEY_ENCRYPTION_KEY || process.env.KEY_ENCRYPTION_KEY_FILE ? {} : { KEY_ENCRYPTION_KEY_FILE: keyEncryptionKeyFile() }),
+  };
+  step('starting the worker...');
+  const workerLog = path.join(logDir, 'worker.log');
+  watch(startProcess('worker', ...tsx('worker/main.ts'), { env, cwd: root, logFile: workerLog }), workerLog);
+  step('starting the API...');
+  const apiLog = path.join(logDir, 'api.log');
+  const api = startProcess('api', ...tsx('api/main.ts'), { env, cwd: root, logFile: apiLog });
+  watch(api, apiLog);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  await waitFor(`the API at ${apiUrl}/healthz (log: ${apiLog})`, async () => (await fetch(`${apiUrl}/healthz`)).ok, { process: api, timeoutMs: 120_000 });
+  printWelcome(apiUrl, temporalUi);
+}
+
+function printWelcome(apiUrl: string, temporalUi: string | undefined): void {
+  const login = (user: string) => `$(curl -s -X POST ${apiUrl}/auth/dev-login -H 'content-type: application/json' -d '{"username":"${user}"}' | jq -r .access_token)`;
+  process.stdout.write(`
+Imaging access review is running.
+  API:              ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, JWKS: ${apiUrl}/.well-known/jwks.json)
+  Temporal Web UI:  ${temporalUi ?? '(external Temporal server)'}
+  Data:             ${dataDir}   Logs: ${logDir}
+  Demo users:       ${DEMO_USERS.map((u) => u.username).join(', ')}
+
+Walk through the cycle (needs curl and jq):
+  ALICE=${login('clin.alice')}
+  CAROL=${login('sup.carol')}
+  DAVE=${login('priv.dave')}
+  ID=$(curl -s -X POST ${apiUrl}/api/access-requests -H "authorization: Bearer $ALICE" -H 'content-type: application/json' \\
+    -d '{"studyInstanceUids":["1.2.826.0.1.3680043.8.498.1"],"patientId":"DEMO-0001","purposeOfUse":"TREAT","justification":"Follow-up of a suspected fracture","durationMinutes":60}' | jq -r .id)
+  curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $CAROL" -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
+  curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $DAVE" -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
+  curl -s -X POST ${apiUrl}/api/access-requests/$ID/tokens -H "authorization: Bearer $ALICE" | jq .
+
+Press Ctrl-C to stop everything.
+`);
+}
+
+main().catch(async (error: unknown) => {
+  step(error instanceof SetupError ? error.message : `start failed: ${error instanceof Error ? error.stack : String(error)}`);
+  await stopAll(1);
+});

@@ -1,0 +1,115 @@
+import { Client, Connection } from '@temporalio/client';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { inject } from 'vitest';
+import { loadConfig, type AppConfig } from '../../config/config.js';
+import { createLogger } from '../../config/logger.js';
+import { createDb, type Db } from '../../db/client.js';
+import { createApi } from '../../api/app.js';
+import { DEV_LOGIN_TOKEN_SECONDS } from '../../api/routes/dev-login.js';
+import { SigningKeyStore } from '../../tokens/signing-keys.js';
+
+export interface ApiHarness {
+  url: string;
+  config: AppConfig;
+  db: Db;
+  temporal: Client;
+  keys: SigningKeyStore;
+  login(username: string): Promise<string>;
+  call(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** The environment a test API runs with: the shared test servers, plus overrides. */
+export function testEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: inject('taskQueue'),
+    KEY_ENCRYPTION_KEY: inject('keyEncryptionKey'),
+    DEV_LOGIN: 'true',
+    API_PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
+/** A real API (Express on a loopback port) wired to the run's real servers. */
+export async function startApi(overrides: Record<string, string> = {}, adjust?: (config: AppConfig) => void): Promise<ApiHarness> {
+  const config = loadConfig(testEnv(overrides));
+  adjust?.(config);
+  const db = createDb(config.databaseUrl, { maxConnections: 5 });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const keys = new SigningKeyStore(db, config.keyEncryptionKey, {
+    rotationDays: config.tokens.rotationDays,
+    longestTokenSeconds: Math.max(config.tokens.ttlSeconds, DEV_LOGIN_TOKEN_SECONDS),
+  });
+  const app = createApi({ config, db, temporal, keys, log: createLogger('api-test', config.logLevel) });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Tokens name the issuer; the test API's issuer is its own URL unless a test set one.
+  if (!overrides.TOKEN_ISSUER) config.tokens.issuer = url;
+
+  const call: ApiHarness['call'] = async (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    }
+    const response = await fetch(`${url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+
+  return {
+    url,
+    config,
+    db,
+    temporal,
+    keys,
+    call,
+    async login(username) {
+      const response = await call('POST', '/auth/dev-login', { body: { username } });
+      if (response.status !== 200) throw new Error(`dev login for ${username} failed: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body.access_token as string;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await connection.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+export const STUDY_A = '1.2.826.0.1.3680043.8.498.10001';
+export const STUDY_B = '1.2.826.0.1.3680043.8.498.10002';
+
+export function submission(overrides: Record<string, unknown> = {}) {
+  return {
+    studyInstanceUids: [STUDY_A],
+    patientId: 'SYN-0001',
+    purposeOfUse: 'TREAT',
+    justification: 'Follow-up of a suspected fracture seen in clinic',
+    durationMinutes: 60,
+    ...overrides,
+  };
+}
+
+/** Logs in every demo user once. */
+export async function tokensFor(api: ApiHarness) {
+  const names = ['clin.alice', 'clin.bob', 'sup.carol', 'sup.erin', 'priv.dave', 'aud.frank', 'sec.grace'] as const;
+  const entries = await Promise.all(names.map(async (n) => [n, await api.login(n)] as const));
+  return Object.fromEntries(entries) as Record<(typeof names)[number], string>;
+}

@@ -1,0 +1,75 @@
+import { mkdtempSync, chmodSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { migrate } from '../../scripts/lib/migrate.js';
+import { startPrivatePostgres, type PostgresServer } from '../../scripts/lib/postgres-server.js';
+import { freePort, startProcess, waitFor, type ManagedProcess } from '../../scripts/lib/processes.js';
+import { step } from '../../scripts/lib/progress.js';
+import { findOrBuildTemporalCli } from '../../scripts/lib/temporal-cli.js';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/temporal-server.js';
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** A scratch folder the `postgres` system user can also reach (mkdtemp makes 0700). */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/**
+ * A fresh, migrated database: on DATABASE_URL's server when set (a new database beside the
+ * one it names), otherwise on a private PostgreSQL cluster started for this run.
+ */
+export async function provisionDatabase(workDir: string): Promise<{ url: string; server?: PostgresServer; drop: () => Promise<void> }> {
+  let serverUrl = process.env.DATABASE_URL;
+  let server: PostgresServer | undefined;
+  if (!serverUrl) {
+    server = await startPrivatePostgres({ dataDir: path.join(workDir, 'pg'), port: await freePort(), logFile: path.join(workDir, 'postgres.log') });
+    serverUrl = server.url;
+  }
+  const name = `iar_test_${Date.now()}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  step(`migrating test database ${name}...`);
+  await migrate(url.toString());
+  return {
+    url: url.toString(),
+    server,
+    async drop() {
+      if (server) return; // the whole private cluster goes away
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export async function provisionTemporal(workDir: string): Promise<{ address: string; server?: TemporalDevServer }> {
+  if (process.env.TEMPORAL_ADDRESS) return { address: process.env.TEMPORAL_ADDRESS };
+  const cli = await findOrBuildTemporalCli();
+  const server = await startTemporalDevServer({ cli, port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
+  return { address: server.address, server };
+}
+
+/** A real worker process (not in the test's process), so tests can kill it like an outage. */
+export async function startWorkerProcess(options: { databaseUrl: string; temporalAddress: string; taskQueue: string; logFile: string }): Promise<ManagedProcess> {
+  const worker = startProcess('worker', process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
+    cwd: ROOT,
+    logFile: options.logFile,
+    env: { ...process.env, DATABASE_URL: options.databaseUrl, TEMPORAL_ADDRESS: options.temporalAddress, TEMPORAL_TASK_QUEUE: options.taskQueue },
+  });
+  const startedAt = existsSync(options.logFile) ? readFileSync(options.logFile, 'utf8').split('worker running').length : 1;
+  await waitFor(
+    `the worker on ${options.taskQueue} (log: ${options.logFile})`,
+    async () => readFileSync(options.logFile, 'utf8').split('worker running').length > startedAt,
+    { process: worker, timeoutMs: 120_000, intervalMs: 200 },
+  );
+  return worker;
+}
