@@ -1,0 +1,165 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reviewUpdate } from '../../workflows/messages.js';
+import { startApi, submission, tokensFor, type ApiHarness } from '../support/api-harness.js';
+
+let api: ApiHarness;
+let users: Awaited<ReturnType<typeof tokensFor>>;
+
+beforeAll(async () => {
+  api = await startApi();
+  users = await tokensFor(api);
+});
+afterAll(() => api.close());
+
+async function submit(token = users['clin.alice'], body = submission()): Promise<string> {
+  const response = await api.call('POST', '/api/access-requests', { token, body });
+  expect(response.status).toBe(201);
+  return response.body.id;
+}
+
+function review(id: string, token: string, body: Record<string, unknown>) {
+  return api.call('POST', `/api/access-requests/${id}/reviews`, { token, body });
+}
+
+async function rejectedAttempts(id: string) {
+  return api.db.rejectedReviewAttempt.findMany({ where: { accessRequestId: id }, orderBy: { attemptedAt: 'asc' } });
+}
+
+async function status(id: string): Promise<string> {
+  return (await api.db.accessRequest.findUniqueOrThrow({ where: { id } })).status;
+}
+
+describe('review rules', () => {
+  it('refuses a self-review and records the attempt with its reason', async () => {
+    // clin.alice holds no reviewer role; a supervisor who also requests is the sharper case.
+    await api.db.user.upsert({
+      where: { username: 'sup.frances' },
+      create: { username: 'sup.frances', displayName: 'Frances (supervisor and clinician)', roles: ['supervisor', 'clinician'], departmentId: 'radiology' },
+      update: {},
+    });
+    await api.db.reviewerDepartment.upsert({
+      where: { username_departmentId: { username: 'sup.frances', departmentId: 'radiology' } },
+      create: { username: 'sup.frances', departmentId: 'radiology' },
+      update: {},
+    });
+    const frances = await api.login('sup.frances');
+    const id = await submit(frances);
+    const response = await review(id, frances, { decision: 'approve' });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body).toMatchObject({ status: 403, reason: 'SELF_REVIEW' });
+    expect(await rejectedAttempts(id)).toEqual([expect.objectContaining({ reviewer: 'sup.frances', reason: 'SELF_REVIEW', decision: 'approve' })]);
+    const audit = await api.db.auditEvent.findMany({ where: { accessRequestId: id, type: 'review.rejected' } });
+    expect(audit).toHaveLength(1);
+    expect(await status(id)).toBe('PENDING_REVIEW');
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(0);
+  });
+
+  it('refuses a second review by the same reviewer', async () => {
+    const id = await submit();
+    expect((await review(id, users['sup.carol'], { decision: 'approve' })).status).toBe(201);
+    const again = await review(id, users['sup.carol'], { decision: 'approve' });
+    expect(again.status).toBe(409);
+    expect(again.body.reason).toBe('ALREADY_REVIEWED');
+    const changedMind = await review(id, users['sup.carol'], { decision: 'deny', comment: 'second thoughts' });
+    expect(changedMind.body.reason).toBe('ALREADY_REVIEWED');
+    expect((await rejectedAttempts(id)).map((a) => a.reason)).toEqual(['ALREADY_REVIEWED', 'ALREADY_REVIEWED']);
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(1);
+    expect(await status(id)).toBe('PENDING_REVIEW');
+  });
+
+  it('does not activate on two supervisors under the default policy', async () => {
+    const id = await submit();
+    expect((await review(id, users['sup.carol'], { decision: 'approve' })).status).toBe(201);
+    const secondSupervisor = await review(id, users['sup.erin'], { decision: 'approve' });
+    expect(secondSupervisor.status).toBe(409);
+    expect(secondSupervisor.body.reason).toBe('ROLE_ALREADY_APPROVED');
+    expect(await status(id)).toBe('PENDING_REVIEW');
+    expect(await api.db.grant.count({ where: { accessRequestId: id } })).toBe(0);
+    // The privacy officer's approval completes it.
+    const privacy = await review(id, users['priv.dave'], { decision: 'approve' });
+    expect(privacy.body.status).toBe('ACTIVE');
+    expect(privacy.body.reviews.map((r: { countedToward: string }) => r.countedToward)).toEqual(['supervisor', 'privacy_officer']);
+  });
+
+  it('activates on two supervisors when the policy does not require distinct roles', async () => {
+    const relaxed = await startApi({ POLICY_REQUIRE_DISTINCT_ROLES: 'false' });
+    try {
+      const token = await relaxed.login('clin.alice');
+      const id = (await relaxed.call('POST', '/api/access-requests', { token, body: submission() })).body.id;
+      await relaxed.call('POST', `/api/access-requests/${id}/reviews`, { token: await relaxed.login('sup.carol'), body: { decision: 'approve' } });
+      const second = await relaxed.call('POST', `/api/access-requests/${id}/reviews`, { token: await relaxed.login('sup.erin'), body: { decision: 'approve' } });
+      expect(second.body.status).toBe('ACTIVE');
+    } finally {
+      await relaxed.close();
+    }
+  });
+
+  it('ends the request on one denial', async () => {
+    const id = await submit();
+    expect((await review(id, users['sup.carol'], { decision: 'approve' })).status).toBe(201);
+    const denied = await review(id, users['priv.dave'], { decision: 'deny', comment: 'no clinical need shown' });
+    expect(denied.status).toBe(201);
+    expect(denied.body.status).toBe('DENIED');
+    expect(denied.body.endReason).toBe('no clinical need shown');
+    const late = await review(id, users['sup.erin'], { decision: 'approve' });
+    expect(late.status).toBe(409);
+    expect(late.body.reason).toBe('NOT_PENDING');
+    expect(await api.db.grant.count({ where: { accessRequestId: id } })).toBe(0);
+    const token = await api.call('POST', `/api/access-requests/${id}/tokens`, { token: users['clin.alice'] });
+    expect(token.status).toBe(409);
+    const result = await api.temporal.workflow.getHandle(id).result();
+    expect(result).toBe('DENIED');
+  });
+
+  it('needs a comment to deny', async () => {
+    const id = await submit();
+    const response = await review(id, users['priv.dave'], { decision: 'deny' });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ path: 'comment' })]);
+    expect(await status(id)).toBe('PENDING_REVIEW');
+  });
+
+  it('refuses a supervisor outside the request’s department, and a non-reviewer', async () => {
+    const bobs = await submit(users['clin.bob'], submission({ patientId: 'SYN-0002' }));
+    const erin = await review(bobs, users['sup.erin'], { decision: 'approve' });
+    expect(erin.status).toBe(403);
+    expect(erin.body.reason).toBe('OUT_OF_DEPARTMENT');
+    const alice = await review(bobs, users['clin.alice'], { decision: 'approve' });
+    expect(alice.status).toBe(403);
+    expect(alice.body.reason).toBe('NOT_A_REVIEWER');
+    const security = await review(bobs, users['sec.grace'], { decision: 'approve' });
+    expect(security.body.reason).toBe('NOT_A_REVIEWER');
+    expect((await rejectedAttempts(bobs)).map((a) => a.reason)).toEqual(['OUT_OF_DEPARTMENT', 'NOT_A_REVIEWER', 'NOT_A_REVIEWER']);
+    // sup.carol reviews for cardiology too.
+    expect((await review(bobs, users['sup.carol'], { decision: 'approve' })).status).toBe(201);
+  });
+
+  it('binds a review to the request hash it saw', async () => {
+    const id = await submit();
+    const response = await review(id, users['sup.carol'], { decision: 'approve', requestHash: 'f'.repeat(64) });
+    expect(response.status).toBe(409);
+    expect(response.body.reason).toBe('REQUEST_CHANGED');
+  });
+
+  it('enforces the rules in the workflow itself, for callers that bypass the API', async () => {
+    const id = await submit();
+    const handle = api.temporal.workflow.getHandle(id);
+    const requestHash = (await api.db.accessRequest.findUniqueOrThrow({ where: { id } })).requestHash;
+    const alice = { username: 'clin.alice', roles: ['supervisor' as const], departmentId: 'radiology', reviewsForDepartments: ['radiology'] };
+    const self = handle.executeUpdate(reviewUpdate, { args: [{ reviewer: alice, decision: 'approve', requestHash }] });
+    await expect(self).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await expect(self).rejects.toMatchObject({ cause: { type: 'SELF_REVIEW' } });
+    const carol = { username: 'sup.carol', roles: ['supervisor' as const], reviewsForDepartments: ['radiology'] };
+    await handle.executeUpdate(reviewUpdate, { args: [{ reviewer: carol, decision: 'approve', requestHash }] });
+    const erin = { username: 'sup.erin', roles: ['supervisor' as const], reviewsForDepartments: ['radiology'] };
+    await expect(handle.executeUpdate(reviewUpdate, { args: [{ reviewer: erin, decision: 'approve', requestHash }] })).rejects.toMatchObject({
+      cause: { type: 'ROLE_ALREADY_APPROVED' },
+    });
+    // A rejected Update leaves no event in the workflow's history.
+    const history = await handle.fetchHistory();
+    const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(2); // submissionRecorded + carol's review
+  });
+});
