@@ -1,0 +1,106 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { createRecordActivities } from '../../activities/records.js';
+import { verifyAuditChain } from '../../db/audit-chain.js';
+import type { ManagedProcess } from '../../scripts/lib/processes.js';
+import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
+import { startWorkerProcess } from '../support/infrastructure.js';
+
+// Its own task queue and worker process, so killing the worker touches no other test.
+const taskQueue = `iar-restart-${process.pid}`;
+let api: ApiHarness;
+let worker: ManagedProcess | undefined;
+const logFile = path.join(inject('workDir'), `worker-restart-${process.pid}.log`);
+
+function startWorker() {
+  return startWorkerProcess({ databaseUrl: inject('databaseUrl'), temporalAddress: inject('temporalAddress'), taskQueue, logFile });
+}
+
+beforeAll(async () => {
+  api = await startApi({ TEMPORAL_TASK_QUEUE: taskQueue });
+  worker = await startWorker();
+});
+afterAll(async () => {
+  await worker?.stop();
+  await api.close();
+});
+
+describe('a worker killed in the middle of a review', () => {
+  it('completes the request after a restart with exactly one grant and no duplicate records', async () => {
+    const alice = await api.login('clin.alice');
+    const id = (await api.call('POST', '/api/access-requests', { token: alice, body: submission() })).body.id;
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(201);
+
+    worker!.child.kill('SIGKILL');
+    await worker!.exited;
+
+    // The second approval is sent while no worker runs: it waits for one.
+    const pending = api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('priv.dave'), body: { decision: 'approve' } });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await api.db.accessRequest.findUniqueOrThrow({ where: { id } })).status).toBe('PENDING_REVIEW');
+
+    worker = await startWorker();
+    const approved = await pending;
+    expect(approved.status).toBe(201);
+    expect(approved.body.status).toBe('ACTIVE');
+
+    expect(await api.db.grant.count({ where: { accessRequestId: id } })).toBe(1);
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(2);
+    const events = await api.db.auditEvent.findMany({ where: { accessRequestId: id }, orderBy: { seq: 'asc' } });
+    expect(events.map((e) => e.type)).toEqual(['access_request.submitted', 'review.recorded', 'review.recorded']);
+    expect((await verifyAuditChain(api.db)).ok).toBe(true);
+
+    const token = await api.call('POST', `/api/access-requests/${id}/tokens`, { token: alice });
+    expect(token.status).toBe(201);
+  });
+});
+
+describe('record activities are idempotent', () => {
+  it('writes nothing the second time an activity runs with the same input', async () => {
+    const records = createRecordActivities(api.db);
+    const id = `ar-${crypto.randomUUID()}`;
+    const request = {
+      id,
+      requester: 'clin.alice',
+      requesterRole: 'clinician' as const,
+      departmentId: 'radiology',
+      studyInstanceUids: ['1.2.3.4'],
+      patientId: 'SYN-IDEM',
+      purposeOfUse: 'TREAT' as const,
+      justification: 'idempotency check of the record activities',
+      durationMinutes: 5,
+      requestHash: 'a'.repeat(64),
+    };
+    const now = Date.now();
+    expect(await records.recordSubmission({ request, submittedAt: now, reviewDeadline: now + 60_000 })).toBe(true);
+    expect(await records.recordSubmission({ request, submittedAt: now, reviewDeadline: now + 60_000 })).toBe(false);
+    const review = {
+      accessRequestId: id,
+      reviewer: 'priv.dave',
+      decision: 'approve' as const,
+      requestHash: request.requestHash,
+      countedToward: 'privacy_officer' as const,
+      reviewedAt: now + 1,
+      outcome: 'ACTIVE' as const,
+      grant: { approvers: ['sup.carol', 'priv.dave'], activatedAt: now + 1, expiresAt: now + 300_001 },
+    };
+    // Two retries racing, as after a worker crash.
+    const results = await Promise.allSettled([records.recordReview(review), records.recordReview(review)]);
+    const retried = await records.recordReview(review);
+    expect(retried).toBe(false);
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(1);
+    const token = { accessRequestId: id, jti: crypto.randomUUID(), kid: 'k', subject: 'clin.alice', issuedAt: now + 2, expiresAt: now + 60_000 };
+    expect(await records.recordTokenIssued(token)).toBe(true);
+    expect(await records.recordTokenIssued(token)).toBe(false);
+    const end = { accessRequestId: id, status: 'EXPIRED' as const, endedAt: now + 300_001, reason: 'done', actor: 'system' };
+    expect(await records.recordEnd(end)).toBe(true);
+    expect(await records.recordEnd(end)).toBe(false);
+
+    expect(await api.db.accessRequest.count({ where: { id } })).toBe(1);
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(1);
+    expect(await api.db.grant.count({ where: { accessRequestId: id } })).toBe(1);
+    expect(await api.db.issuedToken.count({ where: { accessRequestId: id } })).toBe(1);
+    expect(await api.db.auditEvent.count({ where: { accessRequestId: id } })).toBe(4);
+    expect((await verifyAuditChain(api.db)).ok).toBe(true);
+  });
+});
