@@ -47,11 +47,12 @@ describe('signing keys', () => {
     // other test files hold tokens from stay published.
     const past = new Date(Date.now() - 1000);
     const future = new Date(Date.now() + 3600_000);
+    const realJwk = published.keys.find((k: { kid: string }) => k.kid === newKid);
     const template = { alg: 'ES256', sealedPrivateKey: 'v1.unused.unused.unused', createdAt: new Date(Date.now() - 86_400_000), retiredAt: past };
     await api.db.signingKey.createMany({
       data: [
-        { ...template, kid: `gone-${Date.now()}`, publicJwk: { kid: 'gone' }, unpublishAfter: past },
-        { ...template, kid: `kept-${Date.now()}`, publicJwk: { kid: 'kept' }, unpublishAfter: future },
+        { ...template, kid: `gone-${Date.now()}`, publicJwk: { ...realJwk, kid: 'gone' }, unpublishAfter: past },
+        { ...template, kid: `kept-${Date.now()}`, publicJwk: { ...realJwk, kid: 'kept' }, unpublishAfter: future },
       ],
     });
     const { SigningKeyStore } = await import('../../tokens/signing-keys.js');
