@@ -19,6 +19,17 @@ export default defineConfig({
           maxWorkers: 3,
         },
       },
+      {
+        // Only on request (`npm run histories:record`): writes test/histories/*.json.
+        test: {
+          name: 'record',
+          include: ['test/histories/record.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

@@ -60,9 +60,10 @@ export async function startPrivatePostgres(options: { dataDir: string; port: num
 
 async function postgresIds(): Promise<{ uid: number; gid: number }> {
   try {
-    const uid = Number((await run('id', ['-u', 'postgres'])).trim());
-    const gid = Number((await run('id', ['-g', 'postgres'])).trim());
-    return { uid, gid };
+    const uid = (await run('id', ['-u', 'postgres'])).trim();
+    const gid = (await run('id', ['-g', 'postgres'])).trim();
+    if (!/^\d+$/.test(uid) || !/^\d+$/.test(gid)) throw new Error(`unexpected id output: ${uid}:${gid}`);
+    return { uid: Number(uid), gid: Number(gid) };
   } catch {
     throw new SetupError('Running as root, but there is no `postgres` system user to run PostgreSQL as (apt-get install postgresql creates it).');
   }

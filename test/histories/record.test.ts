@@ -1,0 +1,92 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { run } from '../../scripts/lib/processes.js';
+import { findOrBuildTemporalCli } from '../../scripts/lib/temporal-cli.js';
+import { reviewUpdate } from '../../workflows/messages.js';
+import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
+
+// `npm run histories:record`: runs each path through the workflow on the real servers and
+// saves its history beside this file. Commit the files: replay.test.ts replays them against
+// the current workflow code, so a change that is not replay-safe fails the suite.
+// Re-record only when a change is deliberately incompatible (and version it in the workflow).
+
+const folder = path.dirname(new URL(import.meta.url).pathname);
+let api: ApiHarness;
+let tokens: Record<string, string>;
+
+beforeAll(async () => {
+  api = await startApi({}, (config) => {
+    config.policy.reviewWindowMs = 3_000;
+  });
+  tokens = {};
+  for (const name of ['clin.alice', 'sup.carol', 'sup.erin', 'priv.dave', 'sec.grace']) tokens[name] = await api.login(name);
+});
+afterAll(() => api.close());
+
+async function submit(overrides: Record<string, unknown> = {}) {
+  const response = await api.call('POST', '/api/access-requests', { token: tokens['clin.alice'], body: submission(overrides) });
+  expect(response.status).toBe(201);
+  return response.body.id as string;
+}
+const review = (id: string, who: string, body: Record<string, unknown>) => api.call('POST', `/api/access-requests/${id}/reviews`, { token: tokens[who], body });
+
+/**
+ * Saved with the Temporal CLI (`workflow show --output json`), the format other Temporal
+ * tools read. (The SDK's historyToJSON fails in 1.24.0: @temporalio/common nests its own
+ * protobufjs copy, whose `instanceof Type` check rejects the shared one's types.)
+ */
+async function save(name: string, id: string) {
+  await api.temporal.workflow.getHandle(id).result();
+  const cli = await findOrBuildTemporalCli();
+  const json = await run(cli, ['workflow', 'show', '--workflow-id', id, '--output', 'json', '--address', inject('temporalAddress'), '--namespace', 'default']);
+  writeFileSync(path.join(folder, `${name}.json`), json);
+}
+
+describe('record workflow histories', () => {
+  it('active, token issued, then revoked', async () => {
+    const id = await submit();
+    await review(id, 'sup.carol', { decision: 'approve' });
+    await review(id, 'sup.erin', { decision: 'approve' }); // refused: role already approved
+    await review(id, 'priv.dave', { decision: 'approve' });
+    expect((await api.call('POST', `/api/access-requests/${id}/tokens`, { token: tokens['clin.alice'] })).status).toBe(201);
+    await api.call('POST', `/api/access-requests/${id}/revoke`, { token: tokens['sec.grace'], body: { reason: 'recorded scenario' } });
+    await save('revoked', id);
+  });
+
+  it('denied', async () => {
+    const id = await submit();
+    await review(id, 'sup.carol', { decision: 'approve' });
+    await review(id, 'priv.dave', { decision: 'deny', comment: 'recorded scenario' });
+    await save('denied', id);
+  });
+
+  it('cancelled', async () => {
+    const id = await submit();
+    await api.call('POST', `/api/access-requests/${id}/cancel`, { token: tokens['clin.alice'], body: { reason: 'recorded scenario' } });
+    await save('cancelled', id);
+  });
+
+  it('timed out', async () => {
+    const id = await submit();
+    await review(id, 'sup.carol', { decision: 'approve' });
+    await save('timed-out', id);
+  });
+
+  it('rejected in the workflow handler', async () => {
+    const id = await submit();
+    const { requestHash } = await api.db.accessRequest.findUniqueOrThrow({ where: { id } });
+    const carol = { username: 'sup.carol', roles: ['supervisor' as const], reviewsForDepartments: ['radiology'] };
+    await api.temporal.workflow.getHandle(id).executeUpdate(reviewUpdate, { args: [{ reviewer: carol, decision: 'approve', requestHash }] });
+    await api.call('POST', `/api/access-requests/${id}/cancel`, { token: tokens['clin.alice'] });
+    await save('reviewed-then-cancelled', id);
+  });
+
+  it('expired', async () => {
+    const id = await submit({ durationMinutes: 1 });
+    await review(id, 'sup.carol', { decision: 'approve' });
+    await review(id, 'priv.dave', { decision: 'approve' });
+    expect((await api.call('POST', `/api/access-requests/${id}/tokens`, { token: tokens['clin.alice'] })).status).toBe(201);
+    await save('expired', id);
+  }, 150_000);
+});
