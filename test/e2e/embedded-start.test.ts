@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/lib/processes.js';
+import { ROOT, scratchDir } from '../support/infrastructure.js';
+
+// `npm start` as a user runs it: the embedded PGlite database, its own Temporal dev server
+// with a SQLite file, the worker and the API, all in a fresh data folder.
+const dataDir = scratchDir('iar-embedded-');
+let running: { child: ChildProcess; output: () => string } | undefined;
+
+async function start(ports: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const env = { ...process.env, IAR_DATA_DIR: dataDir, ...ports, LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  delete env.TEMPORAL_ADDRESS;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('Imaging access review is running.')) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 200);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`npm start exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, output: () => output };
+}
+
+/** Ctrl-C, as a terminal sends it, and the exit code. */
+async function interrupt(run: { child: ChildProcess }): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
+  run.child.kill('SIGINT');
+  return exited;
+}
+
+afterAll(async () => {
+  if (running && running.child.exitCode === null) await interrupt(running);
+});
+
+describe('npm start on the embedded defaults', () => {
+  it('runs the whole cycle, stops cleanly on Ctrl-C, and keeps its data across a restart', async () => {
+    const ports = {
+      API_PORT: String(await freePort()),
+      TEMPORAL_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      PGLITE_PORT: String(await freePort()),
+    };
+    const api = `http://127.0.0.1:${ports.API_PORT}`;
+    const post = async (route: string, token: string | undefined, body?: unknown) => {
+      const response = await fetch(`${api}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body ?? {}),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const login = async (username: string) => (await post('/auth/dev-login', undefined, { username })).body.access_token as string;
+
+    running = await start(ports);
+    expect(running.output()).toContain('clin.alice');
+    expect(running.output()).toContain(`Temporal Web UI:  http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`);
+    expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
+
+    const alice = await login('clin.alice');
+    const submitted = await post('/api/access-requests', alice, {
+      studyInstanceUids: ['1.2.826.0.1.3680043.8.498.1'],
+      patientId: 'DEMO-0001',
+      purposeOfUse: 'TREAT',
+      justification: 'Follow-up of a suspected fracture',
+      durationMinutes: 60,
+    });
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id;
+    expect((await post(`/api/access-requests/${id}/reviews`, await login('sup.carol'), { decision: 'approve' })).body.status).toBe('PENDING_REVIEW');
+    expect((await post(`/api/access-requests/${id}/reviews`, await login('priv.dave'), { decision: 'approve' })).body.status).toBe('ACTIVE');
+    const token = await post(`/api/access-requests/${id}/tokens`, alice);
+    expect(token.status).toBe(201);
+    await jwtVerify(token.body.access_token, createRemoteJWKSet(new URL(`${api}/.well-known/jwks.json`)), { issuer: api, audience: 'iar-pacs-gateway', algorithms: ['ES256'] });
+
+    expect(await interrupt(running)).toBe(0);
+    expect(running.output()).toContain('stopped.');
+
+    running = await start(ports);
+    const again = await fetch(`${api}/api/access-requests/${id}`, { headers: { authorization: `Bearer ${await login('clin.alice')}` } });
+    expect(again.status).toBe(200);
+    expect((await again.json()).status).toBe('ACTIVE');
+    // The workflow survived too: it still answers a token request through its Update.
+    expect((await post(`/api/access-requests/${id}/tokens`, await login('clin.alice'))).status).toBe(201);
+    expect(await interrupt(running)).toBe(0);
+  }, 300_000);
+});
