@@ -49,11 +49,16 @@ export interface RecordTokenIssuedInput {
   expiresAt: number;
 }
 
-/** Runs `write` once per dedupe key: the audit event is appended first and doubles as the marker. */
+/**
+ * Runs `write` once per dedupe key. The rows are written first and the chained audit event
+ * last, so the chain head (one lock for the whole system) is held only for the append.
+ */
 async function once(db: Db, event: Parameters<typeof appendAuditEvent>[1], write: (tx: DbTransaction) => Promise<void>): Promise<boolean> {
   return inTransaction(db, async (tx) => {
-    if (!(await appendAuditEvent(tx, event))) return false;
+    if (await tx.auditEvent.findUnique({ where: { dedupeKey: event.dedupeKey }, select: { seq: true } })) return false;
     await write(tx);
+    // A concurrent retry appended first: roll this one back; its retry will find the record.
+    if (!(await appendAuditEvent(tx, event))) throw new Error(`audit event ${event.dedupeKey} was recorded concurrently`);
     return true;
   });
 }

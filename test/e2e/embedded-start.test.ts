@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/processes.js';
-import { ROOT, scratchDir } from '../support/infrastructure.js';
+import { ROOT, scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 
 // `npm start` as a user runs it: the embedded PGlite database, its own Temporal dev server
 // with a SQLite file, the worker and the API, all in a fresh data folder.
@@ -11,7 +11,7 @@ const dataDir = scratchDir('iar-embedded-');
 let running: { child: ChildProcess; output: () => string } | undefined;
 
 async function start(ports: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
-  const env = { ...process.env, IAR_DATA_DIR: dataDir, ...ports, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, IAR_DATA_DIR: dataDir, ...ports, LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

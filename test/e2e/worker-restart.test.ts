@@ -4,7 +4,7 @@ import { createRecordActivities } from '../../activities/records.js';
 import { verifyAuditChain } from '../../db/audit-chain.js';
 import type { ManagedProcess } from '../../scripts/lib/processes.js';
 import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
-import { startWorkerProcess } from '../support/infrastructure.js';
+import { startWorkerProcess } from '../../scripts/lib/ephemeral-servers.js';
 
 // Its own task queue and worker process, so killing the worker touches no other test.
 const taskQueue = `iar-restart-${process.pid}`;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createDb } from '../../db/client.js';
 import { seedDemoDirectory } from '../../db/seed-demo.js';
-import { provisionDatabase, provisionTemporal, scratchDir, startWorkerProcess } from './infrastructure.js';
+import { provisionDatabase, provisionTemporal, scratchDir, startWorkerProcess } from '../../scripts/lib/ephemeral-servers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -2,12 +2,12 @@ import { mkdtempSync, chmodSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { migrate } from '../../scripts/lib/migrate.js';
-import { startPrivatePostgres, type PostgresServer } from '../../scripts/lib/postgres-server.js';
-import { freePort, startProcess, waitFor, type ManagedProcess } from '../../scripts/lib/processes.js';
-import { step } from '../../scripts/lib/progress.js';
-import { findOrBuildTemporalCli } from '../../scripts/lib/temporal-cli.js';
-import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/temporal-server.js';
+import { migrate } from './migrate.js';
+import { startPrivatePostgres, type PostgresServer } from './postgres-server.js';
+import { freePort, startProcess, waitFor, type ManagedProcess } from './processes.js';
+import { step } from './progress.js';
+import { findOrBuildTemporalCli } from './temporal-cli.js';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-server.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
