@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { createLogger } from '../config/logger.js';
+import { createDb } from '../db/client.js';
+import { AccessJournal } from './access-journal.js';
+import { createGateway } from './app.js';
+import { loadGatewayConfig } from './config.js';
+import { GrantStatus } from './grant-status.js';
+import { PacsClient } from './pacs-client.js';
+import { StudyHierarchy } from './study-hierarchy.js';
+import { TokenVerifier } from './token-verifier.js';
+
+const config = loadGatewayConfig();
+const log = createLogger('gateway', config.logLevel);
+const db = createDb(config.databaseUrl, { maxConnections: 4 });
+const pacs = new PacsClient(config.pacs);
+const grants = new GrantStatus(db, config.revocationMaxStalenessMs);
+const journal = new AccessJournal(db, path.resolve(config.journalDir), log);
+grants.start();
+journal.start();
+// Flush what a previous run left in the journal before serving.
+await journal.flush();
+
+const app = createGateway({
+  gatewayId: process.env.GATEWAY_ID ?? randomUUID(),
+  tokens: new TokenVerifier({ issuer: config.issuer, audience: config.audience, jwksUrl: config.jwksUrl, clockToleranceSeconds: config.clockToleranceSeconds }),
+  grants,
+  pacs,
+  hierarchy: new StudyHierarchy(pacs),
+  journal,
+  log,
+});
+const server = app.listen(config.port, config.host, () => {
+  log.info({ url: `http://${config.host}:${config.port}/dicom-web`, revocationMaxStalenessMs: config.revocationMaxStalenessMs }, 'PACS gateway listening');
+});
+
+function shutdown(): void {
+  server.close(async () => {
+    grants.stop();
+    await journal.close();
+    await db.$disconnect();
+    process.exit(0);
+  });
+  server.closeAllConnections();
+}
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
