@@ -11,6 +11,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/pglite-serve
 import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './lib/processes.js';
 import { SetupError, step } from './lib/progress.js';
 import { findOrBuildTemporalCli } from './lib/temporal-cli.js';
+import { ORTHANC_MISSING, orthancInstalled, startOrthanc } from './lib/orthanc-server.js';
+import { loadSyntheticStudies, syntheticStudies } from './lib/synthetic-studies.js';
 import { startTemporalDevServer } from './lib/temporal-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,6 +22,8 @@ const apiPort = Number(process.env.API_PORT ?? 3000);
 const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
 const temporalUiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const pglitePort = Number(process.env.PGLITE_PORT ?? 5433);
+const gatewayPort = Number(process.env.GATEWAY_PORT ?? 3100);
+const orthancPort = Number(process.env.ORTHANC_PORT ?? 8042);
 
 const children: ManagedProcess[] = [];
 let embedded: EmbeddedPostgres | undefined;
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
   mkdirSync(logDir, { recursive: true });
   await requireFreePort(apiPort, 'the API', 'API_PORT');
+  await requireFreePort(gatewayPort, 'the PACS gateway', 'GATEWAY_PORT');
 
   let databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
@@ -125,15 +130,63 @@ async function main(): Promise<void> {
   watch(api, apiLog);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor(`the API at ${apiUrl}/healthz (log: ${apiLog})`, async () => (await fetch(`${apiUrl}/healthz`)).ok, { process: api, timeoutMs: 120_000 });
-  printWelcome(apiUrl, temporalUi);
+
+  const pacs = await startPacs();
+  let gatewayUrl: string | undefined;
+  if (pacs) {
+    step('starting the PACS gateway...');
+    const gatewayLog = path.join(logDir, 'gateway.log');
+    const gateway = startProcess('gateway', ...tsx('gateway/main.ts'), {
+      cwd: root,
+      logFile: gatewayLog,
+      env: {
+        ...env,
+        GATEWAY_PORT: String(gatewayPort),
+        TOKEN_ISSUER: process.env.TOKEN_ISSUER ?? apiUrl,
+        PACS_DICOMWEB_URL: pacs.dicomwebUrl,
+        PACS_USERNAME: pacs.username,
+        PACS_PASSWORD: pacs.password,
+        ACCESS_JOURNAL_DIR: path.join(dataDir, 'gateway-journal'),
+      },
+    });
+    watch(gateway, gatewayLog);
+    gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    await waitFor(`the gateway at ${gatewayUrl}/healthz (log: ${gatewayLog})`, async () => (await fetch(`${gatewayUrl}/healthz`)).ok, { process: gateway, timeoutMs: 60_000 });
+  }
+  printWelcome(apiUrl, temporalUi, gatewayUrl);
 }
 
-function printWelcome(apiUrl: string, temporalUi: string | undefined): void {
+/** The PACS: PACS_DICOMWEB_URL when set, else Orthanc from Debian's packages with synthetic studies. */
+async function startPacs(): Promise<{ dicomwebUrl: string; username: string; password: string } | undefined> {
+  if (process.env.PACS_DICOMWEB_URL) {
+    step('using the PACS at PACS_DICOMWEB_URL');
+    const username = process.env.PACS_USERNAME;
+    const password = process.env.PACS_PASSWORD;
+    if (!username || !password) throw new SetupError('PACS_DICOMWEB_URL needs PACS_USERNAME and PACS_PASSWORD (the gateway’s own account on the PACS).');
+    return { dicomwebUrl: process.env.PACS_DICOMWEB_URL, username, password };
+  }
+  if (!orthancInstalled()) {
+    step(`${ORTHANC_MISSING} Starting without the PACS gateway.`);
+    return undefined;
+  }
+  await requireFreePort(orthancPort, 'Orthanc', 'ORTHANC_PORT');
+  step('starting Orthanc (the PACS, loopback only)...');
+  const logFile = path.join(logDir, 'orthanc.log');
+  const orthanc = await startOrthanc({ dataDir: path.join(dataDir, 'orthanc'), httpPort: orthancPort, logFile });
+  watch(orthanc.process, logFile);
+  step('loading synthetic studies into Orthanc...');
+  await loadSyntheticStudies(orthanc);
+  return orthanc;
+}
+
+function printWelcome(apiUrl: string, temporalUi: string | undefined, gatewayUrl: string | undefined): void {
+  const study = syntheticStudies()[0]!;
   const login = (user: string) => `$(curl -s -X POST ${apiUrl}/auth/dev-login -H 'content-type: application/json' -d '{"username":"${user}"}' | jq -r .access_token)`;
   process.stdout.write(`
 Imaging access review is running.
   API:              ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, JWKS: ${apiUrl}/.well-known/jwks.json)
   Temporal Web UI:  ${temporalUi ?? '(external Temporal server)'}
+  PACS gateway:     ${gatewayUrl ? `${gatewayUrl}/dicom-web   (synthetic studies: ${syntheticStudies().map((s) => s.studyInstanceUid).join(', ')})` : '(not started: no PACS)'}
   Data:             ${dataDir}   Logs: ${logDir}
   Demo users:       ${DEMO_USERS.map((u) => u.username).join(', ')}
 
@@ -142,11 +195,13 @@ Walk through the cycle (needs curl and jq):
   CAROL=${login('sup.carol')}
   DAVE=${login('priv.dave')}
   ID=$(curl -s -X POST ${apiUrl}/api/access-requests -H "authorization: Bearer $ALICE" -H 'content-type: application/json' \\
-    -d '{"studyInstanceUids":["1.2.826.0.1.3680043.8.498.1"],"patientId":"DEMO-0001","purposeOfUse":"TREAT","justification":"Follow-up of a suspected fracture","durationMinutes":60}' | jq -r .id)
+    -d '{"studyInstanceUids":["${study.studyInstanceUid}"],"patientId":"${study.patientId}","purposeOfUse":"TREAT","justification":"Follow-up of a suspected fracture","durationMinutes":60}' | jq -r .id)
   curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $CAROL" -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
   curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $DAVE" -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
-  curl -s -X POST ${apiUrl}/api/access-requests/$ID/tokens -H "authorization: Bearer $ALICE" | jq .
-
+  TOKEN=$(curl -s -X POST ${apiUrl}/api/access-requests/$ID/tokens -H "authorization: Bearer $ALICE" | jq -r .access_token)
+${gatewayUrl ? `  curl -s ${gatewayUrl}/dicom-web/studies/${study.studyInstanceUid}/series -H "authorization: Bearer $TOKEN" | jq length
+  curl -s -o watermarked.jpg ${gatewayUrl}/dicom-web/studies/${study.studyInstanceUid}/series/${study.series[0]!.seriesInstanceUid}/instances/${study.series[0]!.instances[0]}/rendered -H "authorization: Bearer $TOKEN"
+` : ''}
 Press Ctrl-C to stop everything.
 `);
 }

@@ -6,7 +6,8 @@ import { freePort } from '../../scripts/lib/processes.js';
 import { ROOT, scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 
 // `npm start` as a user runs it: the embedded PGlite database, its own Temporal dev server
-// with a SQLite file, the worker and the API, all in a fresh data folder.
+// with a SQLite file, the worker, the API, Orthanc with synthetic studies and the PACS
+// gateway, all in a fresh data folder.
 const dataDir = scratchDir('iar-embedded-');
 let running: { child: ChildProcess; output: () => string } | undefined;
 
@@ -51,6 +52,21 @@ describe('npm start on the embedded defaults', () => {
       TEMPORAL_PORT: String(await freePort()),
       TEMPORAL_UI_PORT: String(await freePort()),
       PGLITE_PORT: String(await freePort()),
+      GATEWAY_PORT: String(await freePort()),
+      ORTHANC_PORT: String(await freePort()),
+    };
+    const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
+    const study = '1.2.826.0.1.3680043.8.498.1';
+    const openThroughGateway = async (pacsToken: string) => {
+      const series = await fetch(`${gateway}/dicom-web/studies/${study}/series`, { headers: { authorization: `Bearer ${pacsToken}` } });
+      expect(series.status).toBe(200);
+      expect(((await series.json()) as unknown[]).length).toBe(2);
+      const rendered = await fetch(`${gateway}/dicom-web/studies/${study}/series/${study}.1/instances/${study}.1.1/rendered`, { headers: { authorization: `Bearer ${pacsToken}` } });
+      expect(rendered.headers.get('content-type')).toBe('image/jpeg');
+      const elsewhere = await fetch(`${gateway}/dicom-web/studies/1.2.826.0.1.3680043.8.498.3/series`, { headers: { authorization: `Bearer ${pacsToken}` } });
+      expect(elsewhere.status).toBe(403);
+      // Orthanc itself is not open without its credentials.
+      expect((await fetch(`http://127.0.0.1:${ports.ORTHANC_PORT}/patients`)).status).toBe(401);
     };
     const api = `http://127.0.0.1:${ports.API_PORT}`;
     const post = async (route: string, token: string | undefined, body?: unknown) => {
@@ -70,8 +86,8 @@ describe('npm start on the embedded defaults', () => {
 
     const alice = await login('clin.alice');
     const submitted = await post('/api/access-requests', alice, {
-      studyInstanceUids: ['1.2.826.0.1.3680043.8.498.1'],
-      patientId: 'DEMO-0001',
+      studyInstanceUids: [study],
+      patientId: 'SYN-0001',
       purposeOfUse: 'TREAT',
       justification: 'Follow-up of a suspected fracture',
       durationMinutes: 60,
@@ -83,6 +99,7 @@ describe('npm start on the embedded defaults', () => {
     const token = await post(`/api/access-requests/${id}/tokens`, alice);
     expect(token.status).toBe(201);
     await jwtVerify(token.body.access_token, createRemoteJWKSet(new URL(`${api}/.well-known/jwks.json`)), { issuer: api, audience: 'iar-pacs-gateway', algorithms: ['ES256'] });
+    await openThroughGateway(token.body.access_token);
 
     expect(await interrupt(running)).toBe(0);
     expect(running.output()).toContain('stopped.');
@@ -92,7 +109,9 @@ describe('npm start on the embedded defaults', () => {
     expect(again.status).toBe(200);
     expect((await again.json()).status).toBe('ACTIVE');
     // The workflow survived too: it still answers a token request through its Update.
-    expect((await post(`/api/access-requests/${id}/tokens`, await login('clin.alice'))).status).toBe(201);
+    const afterRestart = await post(`/api/access-requests/${id}/tokens`, await login('clin.alice'));
+    expect(afterRestart.status).toBe(201);
+    await openThroughGateway(afterRestart.body.access_token);
     expect(await interrupt(running)).toBe(0);
   }, 300_000);
 });
