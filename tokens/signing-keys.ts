@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type JWK, type CryptoKey } from 'jose';
-import { inTransaction, type Db } from '../db/client.js';
+import { inTransaction, type Db, type DbTransaction } from '../db/client.js';
 import { seal, unseal } from './key-sealing.js';
 
 /**
@@ -20,8 +20,11 @@ export interface ActiveKey {
 }
 
 /**
- * Signing keys shared by every API process through the database. A key signs until it is
- * rotated, and stays in the JWKS until every token it can have signed has expired.
+ * Signing keys shared by every API process through the database. Two are unretired at any
+ * time: the active key, which signs, and the next key, published beside it for a whole
+ * rotation period before it signs, so that every verifier holding a cached JWKS already
+ * knows it on the day it takes over. A retired key stays published until every token it
+ * can have signed has expired.
  */
 export class SigningKeyStore {
   private cached?: { at: number; active: ActiveKey; jwks: JWK[] };
@@ -40,36 +43,55 @@ export class SigningKeyStore {
     return { keys: (await this.load()).jwks };
   }
 
-  /** Retires the current key and makes a new one; safe to call from several processes at once. */
+  /**
+   * Retires the active key, promotes the next one and publishes a new next key. Without
+   * `force`, only when the active key is due (or missing). Safe from several processes.
+   */
   async rotate(options: { force?: boolean } = {}): Promise<void> {
     await inTransaction(this.db, async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(7321001)`;
       const now = new Date();
-      const current = await tx.signingKey.findFirst({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });
-      const due = !current || now.getTime() - current.createdAt.getTime() >= this.options.rotationDays * 86_400_000;
-      if (!options.force && !due) return;
-      if (current) {
+      const unretired = await tx.signingKey.findMany({ where: { retiredAt: null }, orderBy: { createdAt: 'asc' } });
+      const active = unretired.find((k) => k.activatedAt !== null);
+      let next = unretired.find((k) => k.activatedAt === null);
+      const due = !active || now.getTime() - active.activatedAt!.getTime() >= this.options.rotationDays * 86_400_000;
+      if (active && !due && !options.force) {
+        if (!next) await this.create(tx, now, null);
+        return;
+      }
+      if (active) {
         // A process may sign with its cached copy for CACHE_MS after this, and each token
         // lives at most longestTokenSeconds.
         const unpublishAfter = new Date(now.getTime() + CACHE_MS + this.options.longestTokenSeconds * 1000 + CLOCK_SKEW_MS);
-        await tx.signingKey.update({ where: { kid: current.kid }, data: { retiredAt: now, unpublishAfter } });
+        await tx.signingKey.update({ where: { kid: active.kid }, data: { retiredAt: now, unpublishAfter } });
       }
-      const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
-      const kid = `${now.toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
-      const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
-      await tx.signingKey.create({
-        data: { kid, alg: SIGNING_ALG, publicJwk, sealedPrivateKey: seal(await exportPKCS8(privateKey), this.kek, kid), createdAt: now },
-      });
+      if (next) await tx.signingKey.update({ where: { kid: next.kid }, data: { activatedAt: now } });
+      else next = await this.create(tx, now, now);
+      await this.create(tx, now, null);
     });
     this.cached = undefined;
   }
 
+  private async create(tx: DbTransaction, now: Date, activatedAt: Date | null) {
+    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+    const kid = `${now.toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
+    return tx.signingKey.create({
+      data: { kid, alg: SIGNING_ALG, publicJwk, sealedPrivateKey: seal(await exportPKCS8(privateKey), this.kek, kid), createdAt: now, activatedAt },
+    });
+  }
+
+  private activeRow() {
+    return this.db.signingKey.findFirst({ where: { retiredAt: null, activatedAt: { not: null } }, orderBy: { activatedAt: 'desc' } });
+  }
+
   private async load(): Promise<{ active: ActiveKey; jwks: JWK[] }> {
     if (this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached;
-    let current = await this.db.signingKey.findFirst({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });
-    if (!current || Date.now() - current.createdAt.getTime() >= this.options.rotationDays * 86_400_000) {
+    let current = await this.activeRow();
+    const hasNext = (await this.db.signingKey.count({ where: { retiredAt: null, activatedAt: null } })) > 0;
+    if (!current || !hasNext || Date.now() - current.activatedAt!.getTime() >= this.options.rotationDays * 86_400_000) {
       await this.rotate();
-      current = await this.db.signingKey.findFirst({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });
+      current = await this.activeRow();
     }
     if (!current) throw new Error('no signing key after rotation');
     const published = await this.db.signingKey.findMany({

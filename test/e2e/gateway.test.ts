@@ -299,6 +299,38 @@ describe('tokens', () => {
     expect(tampered).not.toBe(payload);
     expect((await through(`/dicom-web/studies/${other.studyInstanceUid}/metadata`, { token: `${header}.${tampered}.${signature}` })).status).toBe(401);
   });
+  it('keeps accepting tokens across a key rotation (the next key was published ahead)', async () => {
+    // The gateway has the current JWKS cached from earlier tests.
+    expect((await open(await forged())).status).toBe(200);
+    await api.keys.rotate({ force: true });
+    const rotated = await grantAndToken(api, [granted.studyInstanceUid], REQUESTER);
+    expect(decodeJwt(rotated.token)).toBeTruthy();
+    const response = await through(`/dicom-web/studies/${granted.studyInstanceUid}/metadata`, { token: rotated.token });
+    expect(response.status).toBe(200);
+    // Tokens signed by the retired key keep working until they expire.
+    expect((await through(`/dicom-web/studies/${granted.studyInstanceUid}/metadata`)).status).toBe(200);
+  });
+
+  it('fetches the JWKS again for an unknown kid, at most once per cooldown', async () => {
+    const fresh = await startGateway(api, orthanc);
+    try {
+      const path = `/dicom-web/studies/${granted.studyInstanceUid}/metadata`;
+      const before = await grantAndToken(api, [granted.studyInstanceUid], REQUESTER);
+      expect((await through(path, { token: before.token, url: fresh.url })).status).toBe(200); // caches the JWKS
+      // Two rotations: the key that signs now was made after the gateway's copy of the JWKS.
+      await api.keys.rotate({ force: true });
+      await api.keys.rotate({ force: true });
+      const unseen = await grantAndToken(api, [granted.studyInstanceUid], REQUESTER);
+      const fetchedAt = Date.now();
+      // Within the cooldown an unknown kid is refused rather than refetched (bounded rate).
+      expect((await through(path, { token: unseen.token, url: fresh.url })).status).toBe(401);
+      await new Promise((r) => setTimeout(r, Math.max(0, 10_500 - (Date.now() - fetchedAt))));
+      expect((await through(path, { token: unseen.token, url: fresh.url })).status).toBe(200);
+    } finally {
+      await fresh.close();
+    }
+  }, 60_000);
+
   it('refuses a token signed by a key that is not the API’s', async () => {
     expect((await open(await forged({ key: 'other' }))).status).toBe(401);
   });

@@ -25,10 +25,14 @@ describe('signing keys', () => {
     const before = await pacsToken();
     const oldKid = decodeProtectedHeader(before).kid!;
 
+    const publishedBefore = (await api.call('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid);
     await api.keys.rotate({ force: true });
     const after = await pacsToken();
     const newKid = decodeProtectedHeader(after).kid!;
     expect(newKid).not.toBe(oldKid);
+    // The key that signs now was published before it signed anything: verifiers with a
+    // cached JWKS already know it.
+    expect(publishedBefore).toContain(newKid);
 
     const published = (await api.call('GET', '/.well-known/jwks.json')).body;
     const kids = published.keys.map((k: { kid: string }) => k.kid);
