@@ -2,21 +2,13 @@
 // straight to Orthanc and through the gateway in the same run, and authorization decisions
 // per second (cached token, first-seen token) against bare crypto.verify on the same token.
 // Ratios only: absolute figures on a shared 2-core machine are noise.
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { createLocalJWKSet } from 'jose';
-import type { AddressInfo } from 'node:net';
-import { createApi } from '../api/app.js';
-import { loadConfig } from '../config/config.js';
-import { createLogger } from '../config/logger.js';
-import { createDb } from '../db/client.js';
-import { seedDemoDirectory } from '../db/seed-demo.js';
 import { TokenVerifier } from '../gateway/token-verifier.js';
 import { signPacsToken } from '../tokens/pacs-token.js';
-import { SigningKeyStore } from '../tokens/signing-keys.js';
+import { startBenchServers } from './bench/bench-servers.js';
 import { measure, type RunStats } from './bench/stats.js';
-import { provisionDatabase, provisionTemporal, scratchDir, startWorkerProcess } from './lib/ephemeral-servers.js';
 import { startOrthanc } from './lib/orthanc-server.js';
 import { freePort, startProcess, waitFor } from './lib/processes.js';
 import { step } from './lib/progress.js';
@@ -26,37 +18,12 @@ const requests = Number(process.env.BENCH_REQUESTS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const decisions = Number(process.env.BENCH_DECISIONS ?? 3000);
 
-const workDir = scratchDir('iar-bench-gw-');
-const [database, temporalServer] = await Promise.all([provisionDatabase(workDir), provisionTemporal(workDir)]);
-const setupDb = createDb(database.url, { maxConnections: 2 });
-await seedDemoDirectory(setupDb);
-await setupDb.$disconnect();
-const worker = await startWorkerProcess({ databaseUrl: database.url, temporalAddress: temporalServer.address, taskQueue: 'bench-gw', logFile: path.join(workDir, 'worker.log') });
+const servers = await startBenchServers('bench-gw');
+const { workDir, api, post, login, runtime } = servers;
+const keys = runtime.keys;
 const orthanc = await startOrthanc({ dataDir: path.join(workDir, 'orthanc'), httpPort: await freePort(), logFile: path.join(workDir, 'orthanc.log') });
 const [study] = await loadSyntheticStudies(orthanc);
 
-const config = loadConfig({
-  DATABASE_URL: database.url,
-  TEMPORAL_ADDRESS: temporalServer.address,
-  TEMPORAL_TASK_QUEUE: 'bench-gw',
-  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-  DEV_LOGIN: 'true',
-  LOG_LEVEL: 'silent',
-});
-const db = createDb(config.databaseUrl, { maxConnections: 5 });
-const connection = await Connection.connect({ address: temporalServer.address });
-const keys = new SigningKeyStore(db, config.keyEncryptionKey, { rotationDays: 30, longestTokenSeconds: 3600 });
-const apiServer = createApi({ config, db, temporal: new Client({ connection }), keys, log: createLogger('bench', 'silent') }).listen(0, '127.0.0.1');
-await new Promise((r) => apiServer.once('listening', r));
-const api = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
-config.tokens.issuer = api;
-
-async function post(route: string, token: string | undefined, body: unknown): Promise<any> {
-  const response = await fetch(`${api}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
-  if (!response.ok) throw new Error(`${route}: ${response.status}`);
-  return response.json();
-}
-const login = async (u: string) => (await post('/auth/dev-login', undefined, { username: u })).access_token as string;
 const alice = await login('clin.alice');
 const { id } = await post('/api/access-requests', alice, { studyInstanceUids: [study!.studyInstanceUid], patientId: study!.patientId, purposeOfUse: 'TREAT', justification: 'gateway benchmark run', durationMinutes: 60 });
 await post(`/api/access-requests/${id}/reviews`, await login('sup.carol'), { decision: 'approve' });
@@ -74,7 +41,7 @@ const gatewayProcess = startProcess('gateway', process.execPath, ['--import', 't
     PACS_DICOMWEB_URL: orthanc.dicomwebUrl,
     PACS_USERNAME: orthanc.username,
     PACS_PASSWORD: orthanc.password,
-    DATABASE_URL: database.url,
+    DATABASE_URL: servers.databaseUrl,
     ACCESS_JOURNAL_DIR: path.join(workDir, 'journal'),
     LOG_LEVEL: 'warn',
   },
@@ -154,11 +121,5 @@ authorization decisions per second (${decisions} tokens, one core):
 `);
 
 await gatewayProcess.stop();
-apiServer.close();
-await connection.close();
-await db.$disconnect();
 await orthanc.process.stop();
-await worker.stop();
-await temporalServer.server?.process.stop();
-await database.drop();
-await database.server?.process.stop();
+await servers.close();

@@ -1,13 +1,13 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { inject } from 'vitest';
 import { loadConfig, type AppConfig } from '../../config/config.js';
 import { createLogger } from '../../config/logger.js';
-import { createDb, type Db } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
 import { createApi } from '../../api/app.js';
-import { DEV_LOGIN_TOKEN_SECONDS } from '../../api/routes/dev-login.js';
-import { SigningKeyStore } from '../../tokens/signing-keys.js';
+import { connectApiRuntime } from '../../api/runtime.js';
+import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 
 export interface ApiHarness {
   url: string;
@@ -38,13 +38,8 @@ export function testEnv(overrides: Record<string, string> = {}): NodeJS.ProcessE
 export async function startApi(overrides: Record<string, string> = {}, adjust?: (config: AppConfig) => void): Promise<ApiHarness> {
   const config = loadConfig(testEnv(overrides));
   adjust?.(config);
-  const db = createDb(config.databaseUrl, { maxConnections: 5 });
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const keys = new SigningKeyStore(db, config.keyEncryptionKey, {
-    rotationDays: config.tokens.rotationDays,
-    longestTokenSeconds: Math.max(config.tokens.ttlSeconds, DEV_LOGIN_TOKEN_SECONDS),
-  });
+  const runtime = await connectApiRuntime(config, { maxConnections: 5 });
+  const { db, temporal, keys } = runtime;
   const app = createApi({ config, db, temporal, keys, log: createLogger('api-test', config.logLevel) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -87,8 +82,7 @@ export async function startApi(overrides: Record<string, string> = {}, adjust?: 
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await connection.close();
-      await db.$disconnect();
+      await runtime.close();
     },
   };
 }
