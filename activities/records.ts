@@ -234,5 +234,3 @@ export function createRecordActivities(db: Db) {
     },
   };
 }
-
-export type RecordActivities = ReturnType<typeof createRecordActivities>;

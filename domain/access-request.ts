@@ -26,8 +26,6 @@ export type AccessRequestStatus =
   | 'TIMED_OUT'
   | 'CANCELLED';
 
-export const FINAL_STATUSES: readonly AccessRequestStatus[] = ['EXPIRED', 'REVOKED', 'DENIED', 'TIMED_OUT', 'CANCELLED'];
-
 /**
  * The authenticated caller, resolved by the API. Temporal's client `identity` is not
  * authenticated, so this travels in every Update's arguments instead.
