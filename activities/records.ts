@@ -52,13 +52,20 @@ export interface RecordTokenIssuedInput {
 /**
  * Runs `write` once per dedupe key. The rows are written first and the chained audit event
  * last, so the chain head (one lock for the whole system) is held only for the append.
+ * The event is dated when it is recorded; the time the workflow decided (`effectiveAt`)
+ * goes in its payload, as it does in the rows.
  */
-async function once(db: Db, event: Parameters<typeof appendAuditEvent>[1], write: (tx: DbTransaction) => Promise<void>): Promise<boolean> {
+async function once(
+  db: Db,
+  { occurredAt: effectiveAt, ...event }: Parameters<typeof appendAuditEvent>[1],
+  write: (tx: DbTransaction) => Promise<void>,
+): Promise<boolean> {
   return inTransaction(db, async (tx) => {
     if (await tx.auditEvent.findUnique({ where: { dedupeKey: event.dedupeKey }, select: { seq: true } })) return false;
     await write(tx);
+    const recorded = { ...event, payload: { ...event.payload, effectiveAt: effectiveAt.toISOString() }, occurredAt: new Date() };
     // A concurrent retry appended first: roll this one back; its retry will find the record.
-    if (!(await appendAuditEvent(tx, event))) throw new Error(`audit event ${event.dedupeKey} was recorded concurrently`);
+    if (!(await appendAuditEvent(tx, recorded))) throw new Error(`audit event ${event.dedupeKey} was recorded concurrently`);
     return true;
   });
 }

@@ -8,6 +8,7 @@ import { AccessRequestService } from './access-request-service.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { notFound, Problem, problemHandler } from './problem.js';
 import { accessRequestRoutes } from './routes/access-requests.js';
+import { caseRoutes } from './routes/cases.js';
 import { devLoginRoutes } from './routes/dev-login.js';
 import { systemRoutes } from './routes/system.js';
 
@@ -61,6 +62,7 @@ export function createApi(deps: ApiDeps): express.Express {
     }
   });
   app.use(accessRequestRoutes(service, deps.config));
+  app.use(caseRoutes(deps.db, deps.temporal));
   app.use(notFound);
   app.use(problemHandler(deps.log));
   return app;

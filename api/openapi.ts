@@ -4,6 +4,7 @@ import {
   accessRequestListSchema,
   accessRequestViewSchema,
   cancelInputSchema,
+  timelineSchema,
   devLoginResponseSchema,
   devLoginSchema,
   healthSchema,
@@ -52,6 +53,16 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
     },
     '/api/access-requests/{id}/cancel': { post: { summary: 'Withdraw a pending request (requester)', body: cancelInputSchema, response: [200, accessRequestViewSchema], params: [idParam] } },
     '/api/access-requests/{id}/tokens': { post: { summary: 'A short-lived PACS token for an active grant (requester)', response: [201, tokenResponseSchema], params: [idParam] } },
+    '/api/cases': {
+      get: {
+        summary: 'Search cases (auditors only, read-only)',
+        response: [200, accessRequestListSchema],
+        params: ['requester', 'reviewer', 'study', 'patient', 'status', 'purpose', 'from', 'to', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      },
+    },
+    '/api/cases/{id}/timeline': {
+      get: { summary: 'A case in time order: workflow history (live or archived), records, gateway accesses (auditors only)', response: [200, timelineSchema], params: [idParam] },
+    },
     '/.well-known/jwks.json': { get: { summary: 'Public keys that verify every token this API signs', response: [200, null], public: true } },
     '/healthz': { get: { summary: 'Database and Temporal reachable', response: [200, healthSchema], public: true } },
     '/openapi.json': { get: { summary: 'This document', response: [200, null], public: true } },

@@ -84,3 +84,33 @@ export const accessRequestListSchema = z.object({ items: z.array(accessRequestVi
 export const tokenResponseSchema = z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() });
 export const devLoginResponseSchema = z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() });
 export const healthSchema = z.object({ status: z.enum(['ok', 'degraded']), checks: z.record(z.string(), z.enum(['ok', 'failing'])) });
+
+export const caseSearchSchema = z
+  .object({
+    requester: z.string().max(128).optional(),
+    reviewer: z.string().max(128).optional(),
+    study: dicomUid.optional(),
+    patient: z.string().min(1).max(64).optional(),
+    status: z.enum(['PENDING_REVIEW', 'ACTIVE', 'EXPIRED', 'REVOKED', 'DENIED', 'TIMED_OUT', 'CANCELLED']).optional(),
+    purpose: z.enum(purposeCodes).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    cursor: accessRequestIdSchema.optional(),
+  })
+  .strict();
+
+export const timelineSchema = z.object({
+  caseId: z.string(),
+  historySource: z.enum(['live', 'archive', 'none']),
+  entries: z.array(
+    z.object({
+      at: z.string(),
+      source: z.enum(['workflow', 'record', 'gateway']),
+      kind: z.string(),
+      actor: z.string().nullable(),
+      summary: z.string(),
+      detail: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});

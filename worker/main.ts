@@ -1,4 +1,6 @@
+import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
+import { HistoryArchiver } from '../audit/history-archiver.js';
 import { createLogger } from '../config/logger.js';
 import { createDb } from '../db/client.js';
 import { createAccessRequestWorker } from './run-worker.js';
@@ -11,6 +13,8 @@ const env = z
     TEMPORAL_NAMESPACE: z.string().default('default'),
     TEMPORAL_TASK_QUEUE: z.string().default('access-requests'),
     LOG_LEVEL: z.string().default('info'),
+    /** How often closed cases' histories are copied into the database. */
+    ARCHIVE_INTERVAL_SECONDS: z.coerce.number().min(1).default(30),
   })
   .parse(process.env);
 
@@ -18,8 +22,26 @@ const log = createLogger('worker', env.LOG_LEVEL);
 const db = createDb(env.DATABASE_URL);
 const { worker, connection } = await createAccessRequestWorker({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, db });
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker running');
+
+const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+const archiver = new HistoryArchiver(new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE }), db);
+let archiving = false;
+const archiveTimer = setInterval(async () => {
+  if (archiving) return;
+  archiving = true;
+  try {
+    const archived = await archiver.archiveClosedCases();
+    if (archived) log.info({ archived }, 'closed case histories archived');
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, 'archiving closed case histories failed; will retry');
+  } finally {
+    archiving = false;
+  }
+}, env.ARCHIVE_INTERVAL_SECONDS * 1000);
 // Worker.run installs SIGINT/SIGTERM handlers and drains before it resolves.
 await worker.run();
+clearInterval(archiveTimer);
+await clientConnection.close();
 await connection.close();
 await db.$disconnect();
 log.info('worker stopped');

@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import { caseFilter } from '../../audit/case-search.js';
+import { caseTimeline } from '../../audit/case-timeline.js';
+import type { Db } from '../../db/client.js';
+import { toView, withReviewsAndGrant } from '../access-request-view.js';
+import { parseOr400, Problem } from '../problem.js';
+import { accessRequestIdSchema, caseSearchSchema } from '../schemas.js';
+import { principalOf } from './access-requests.js';
+
+function requireAuditor(req: Parameters<typeof principalOf>[0]): void {
+  if (!principalOf(req).roles.includes('auditor')) throw new Problem(403, 'Forbidden', 'Cases are open to auditors only.', { reason: 'NOT_PERMITTED' });
+}
+
+/** Auditors' read-only view of cases (access requests and everything that followed from them). */
+export function caseRoutes(db: Db, temporal: Client): Router {
+  const router = Router();
+
+  router.get('/api/cases', async (req, res) => {
+    requireAuditor(req);
+    const search = parseOr400(caseSearchSchema, req.query);
+    const rows = await db.accessRequest.findMany({
+      where: caseFilter(search),
+      include: withReviewsAndGrant,
+      orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }],
+      take: search.limit + 1,
+      ...(search.cursor ? { cursor: { id: search.cursor }, skip: 1 } : {}),
+    });
+    const page = rows.slice(0, search.limit);
+    res.json({ items: page.map(toView), nextCursor: rows.length > search.limit ? page[page.length - 1]!.id : null });
+  });
+
+  router.get('/api/cases/:id/timeline', async (req, res) => {
+    requireAuditor(req);
+    const id = parseOr400(accessRequestIdSchema, req.params.id);
+    if (!(await db.accessRequest.findUnique({ where: { id }, select: { id: true } }))) throw new Problem(404, 'Not found', `No case ${id}.`);
+    res.json(await caseTimeline({ db, temporal }, id));
+  });
+  return router;
+}

@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import type { caseSearchSchema } from '../api/schemas.js';
+import type { Prisma } from '../generated/prisma/client.js';
+
+export type CaseSearch = z.infer<typeof caseSearchSchema>;
+
+/** Auditors' case filter: every criterion narrows; none widens. */
+export function caseFilter(search: CaseSearch): Prisma.AccessRequestWhereInput {
+  return {
+    AND: [
+      search.requester ? { requester: search.requester } : {},
+      search.reviewer ? { reviews: { some: { reviewer: search.reviewer } } } : {},
+      search.study ? { studyInstanceUids: { has: search.study } } : {},
+      search.patient ? { patientId: search.patient } : {},
+      search.status ? { status: search.status } : {},
+      search.purpose ? { purposeOfUse: search.purpose } : {},
+      search.from ? { submittedAt: { gte: new Date(search.from) } } : {},
+      search.to ? { submittedAt: { lte: new Date(search.to) } } : {},
+    ],
+  };
+}
