@@ -62,7 +62,7 @@ export function createApi(deps: ApiDeps): express.Express {
     }
   });
   app.use(accessRequestRoutes(service, deps.config));
-  app.use(caseRoutes(deps.db, deps.temporal));
+  app.use(caseRoutes(deps.db, deps.temporal, deps.keys));
   app.use(notFound);
   app.use(problemHandler(deps.log));
   return app;

@@ -1,3 +1,4 @@
+import { CheckpointScheduler } from '../audit/checkpoints.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { createApi } from './app.js';
@@ -8,6 +9,10 @@ const log = createLogger('api', config.logLevel);
 const runtime = await connectApiRuntime(config);
 // Makes the first keys (or rotates due ones) before the first caller needs them.
 const { kid } = await runtime.keys.activeKey();
+const checkpoints = new CheckpointScheduler(runtime.db, runtime.keys, config.checkpointIntervalMs, (error) =>
+  log.warn({ err: error.message }, 'audit checkpoint not signed; will retry'),
+);
+checkpoints.start();
 
 const server = createApi({ config, log, ...runtime }).listen(config.api.port, config.api.host, () => {
   log.info({ url: `http://${config.api.host}:${config.api.port}`, kid }, 'API listening');
@@ -19,6 +24,7 @@ const server = createApi({ config, log, ...runtime }).listen(config.api.port, co
 });
 
 function shutdown(): void {
+  checkpoints.stop();
   server.close(async () => {
     await runtime.close();
     process.exit(0);

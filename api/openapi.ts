@@ -63,6 +63,10 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
     '/api/cases/{id}/timeline': {
       get: { summary: 'A case in time order: workflow history (live or archived), records, gateway accesses (auditors only)', response: [200, timelineSchema], params: [idParam] },
     },
+    '/api/cases/{id}/evidence': {
+      get: { summary: 'A signed evidence bundle for a case: history, records, accesses, chain segment and checkpoint (auditors only)', response: [200, null], params: [idParam] },
+    },
+    '/.well-known/audit-keys.json': { get: { summary: 'Every public key the API has ever signed with: verifies checkpoints and evidence bundles', response: [200, null], public: true } },
     '/.well-known/jwks.json': { get: { summary: 'Public keys that verify every token this API signs', response: [200, null], public: true } },
     '/healthz': { get: { summary: 'Database and Temporal reachable', response: [200, healthSchema], public: true } },
     '/openapi.json': { get: { summary: 'This document', response: [200, null], public: true } },

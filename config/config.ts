@@ -29,6 +29,8 @@ const envSchema = z.object({
   MAX_DURATION_MINUTES: z.coerce.number().int().min(1).max(60 * 24 * 7).default(8 * 60),
   POLICY_REQUIRE_DISTINCT_ROLES: flag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The longest the audit chain's head goes unsigned while events arrive (cases closing sign sooner). */
+  CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(900),
 });
 
 export interface OidcConfig {
@@ -48,6 +50,7 @@ export interface AppConfig {
   /** Exactly one way of authenticating API callers. */
   auth: { kind: 'oidc'; oidc: OidcConfig } | { kind: 'dev-login' };
   policy: ReviewPolicy & { reviewWindowMs: number; maxDurationMinutes: number };
+  checkpointIntervalMs: number;
   logLevel: string;
 }
 
@@ -101,6 +104,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       reviewWindowMs: env.REVIEW_WINDOW_MINUTES * 60_000,
       maxDurationMinutes: env.MAX_DURATION_MINUTES,
     },
+    checkpointIntervalMs: env.CHECKPOINT_INTERVAL_SECONDS * 1000,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -44,6 +44,17 @@ export class SigningKeyStore {
   }
 
   /**
+   * Every public key this system has ever signed with, retired ones included: what an
+   * auditor needs to verify a checkpoint or evidence bundle years later. Token verifiers
+   * use jwks() instead, which drops keys whose tokens have all expired.
+   */
+  async auditKeys(): Promise<{ keys: JWK[] }> {
+    await this.load();
+    const all = await this.db.signingKey.findMany({ orderBy: { createdAt: 'asc' } });
+    return { keys: all.map((k) => k.publicJwk as JWK) };
+  }
+
+  /**
    * Retires the active key, promotes the next one and publishes a new next key. Without
    * `force`, only when the active key is due (or missing). Safe from several processes.
    */

@@ -2,6 +2,8 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { caseFilter } from '../../audit/case-search.js';
 import { caseTimeline } from '../../audit/case-timeline.js';
+import { exportEvidenceBundle } from '../../audit/evidence-bundle.js';
+import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import type { Db } from '../../db/client.js';
 import { toView, withReviewsAndGrant } from '../access-request-view.js';
 import { parseOr400, Problem } from '../problem.js';
@@ -13,7 +15,7 @@ function requireAuditor(req: Parameters<typeof principalOf>[0]): void {
 }
 
 /** Auditors' read-only view of cases (access requests and everything that followed from them). */
-export function caseRoutes(db: Db, temporal: Client): Router {
+export function caseRoutes(db: Db, temporal: Client, keys: SigningKeyStore): Router {
   const router = Router();
 
   router.get('/api/cases', async (req, res) => {
@@ -35,6 +37,13 @@ export function caseRoutes(db: Db, temporal: Client): Router {
     const id = parseOr400(accessRequestIdSchema, req.params.id);
     if (!(await db.accessRequest.findUnique({ where: { id }, select: { id: true } }))) throw new Problem(404, 'Not found', `No case ${id}.`);
     res.json(await caseTimeline({ db, temporal }, id));
+  });
+
+  router.get('/api/cases/:id/evidence', async (req, res) => {
+    requireAuditor(req);
+    const id = parseOr400(accessRequestIdSchema, req.params.id);
+    if (!(await db.accessRequest.findUnique({ where: { id }, select: { id: true } }))) throw new Problem(404, 'Not found', `No case ${id}.`);
+    res.set('Content-Disposition', `attachment; filename="${id}.evidence.json"`).json(await exportEvidenceBundle({ db, temporal, keys }, id));
   });
   return router;
 }

@@ -34,6 +34,10 @@ export function systemRoutes(db: Db, temporal: Client, keys: SigningKeyStore, na
     res.set('Cache-Control', 'public, max-age=60').json(await keys.jwks());
   });
 
+  router.get('/.well-known/audit-keys.json', async (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=60').json(await keys.auditKeys());
+  });
+
   router.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });

@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { appendAuditEvent, verifyAuditChain } from '../../db/audit-chain.js';
+import { randomBytes } from 'node:crypto';
+import { appendAuditEvent, eventHash, verifyAuditChain } from '../../db/audit-chain.js';
+import { signCheckpoint, verifyCheckpoints } from '../../audit/checkpoints.js';
+import { SigningKeyStore } from '../../tokens/signing-keys.js';
 import { createDb, inTransaction, type Db } from '../../db/client.js';
 import { migrate } from '../../scripts/lib/migrate.js';
 
@@ -89,5 +92,33 @@ describe('the audit hash chain', () => {
     const result = await verifyAfter(`DELETE FROM audit_events WHERE seq = 40`);
     expect(result).toMatchObject({ ok: false, problem: 'chain head does not match the last event' });
     expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  it('detects a rewrite of the whole chain through its signed checkpoint', async () => {
+    const keys = new SigningKeyStore(db, randomBytes(32), { rotationDays: 30, longestTokenSeconds: 300 });
+    const checkpoint = (await signCheckpoint(db, keys))!;
+    expect(checkpoint.seq).toBe(40n);
+    const published = await keys.auditKeys();
+    expect(await verifyCheckpoints(db, published)).toEqual({ ok: true, checked: 1 });
+
+    // The forger changes event 10 and recomputes every hash after it: the links all hold.
+    const result = await inTransaction(db, async (tx) => {
+      await tx.$executeRawUnsafe('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete');
+      await tx.$executeRawUnsafe(`UPDATE audit_events SET actor = 'mallory' WHERE seq = 10`);
+      const events = await tx.auditEvent.findMany({ where: { seq: { gte: 10n } }, orderBy: { seq: 'asc' } });
+      let prev = events[0]!.prevHash;
+      for (const e of events) {
+        const hash = eventHash(prev, e);
+        await tx.$executeRawUnsafe(`UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE seq = $3`, prev, hash, e.seq);
+        prev = hash;
+      }
+      await tx.$executeRawUnsafe(`UPDATE audit_chain_head SET head_hash = $1 WHERE id = 1`, prev);
+      const outcome = { chain: await verifyAuditChain(tx), checkpoints: await verifyCheckpoints(tx, published) };
+      throw Object.assign(new Error('rollback'), { outcome });
+    }).catch((error: { outcome?: unknown }) => error.outcome);
+    expect(result).toMatchObject({
+      chain: { ok: true },
+      checkpoints: { ok: false, firstBadSeq: 40n, problem: 'the chain no longer holds the signed hash at this checkpoint' },
+    });
   });
 });

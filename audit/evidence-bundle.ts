@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
+import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { eventHash } from '../db/audit-chain.js';
+import { canonicalJson } from '../db/canonical-json.js';
+import type { Db } from '../db/client.js';
+import { toView, withReviewsAndGrant } from '../api/access-request-view.js';
+import { SIGNING_ALG, type SigningKeyStore } from '../tokens/signing-keys.js';
+import { loadHistory } from './case-timeline.js';
+import { signCheckpoint, verifyCheckpointJws } from './checkpoints.js';
+
+export const BUNDLE_FORMAT = 'imaging-access-review/evidence-bundle@1';
+const BUNDLE_TYP = 'iar-evidence-bundle+jws';
+
+export interface ChainEvent {
+  seq: string;
+  id: string;
+  type: string;
+  actor: string;
+  accessRequestId: string | null;
+  payload: unknown;
+  occurredAt: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface EvidenceBundle {
+  format: typeof BUNDLE_FORMAT;
+  caseId: string;
+  exportedAt: string;
+  case: ReturnType<typeof toView>;
+  records: { rejectedReviewAttempts: unknown[]; revocations: unknown[]; issuedTokens: unknown[] };
+  accessRecords: unknown[];
+  history: { source: string; sha256: string | null; json: string | null };
+  /** The chain from the case's first event to a signed checkpoint: every link in between. */
+  chain: { events: ChainEvent[]; checkpoint: { seq: string; headHash: string; signedAt: string; jws: string } };
+}
+
+export interface SignedEvidenceBundle {
+  bundle: EvidenceBundle;
+  /** Compact JWS over the SHA-256 of the bundle's RFC 8785 canonical JSON. */
+  signature: string;
+}
+
+function digest(bundle: EvidenceBundle): string {
+  return createHash('sha256').update(canonicalJson(bundle)).digest('hex');
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/** Everything about one case, signed with the API's key, for a regulator or a court. */
+export async function exportEvidenceBundle(deps: { db: Db; temporal: Client; keys: SigningKeyStore }, caseId: string): Promise<SignedEvidenceBundle> {
+  const { db } = deps;
+  const row = await db.accessRequest.findUniqueOrThrow({ where: { id: caseId }, include: withReviewsAndGrant });
+  const [rejected, revocations, tokens, accesses, firstEvent] = await Promise.all([
+    db.rejectedReviewAttempt.findMany({ where: { accessRequestId: caseId }, orderBy: { attemptedAt: 'asc' } }),
+    db.revocation.findMany({ where: { accessRequestId: caseId } }),
+    db.issuedToken.findMany({ where: { accessRequestId: caseId }, orderBy: { issuedAt: 'asc' } }),
+    db.gatewayAccessRecord.findMany({ where: { grantId: caseId }, orderBy: { occurredAt: 'asc' } }),
+    db.auditEvent.findFirst({ where: { accessRequestId: caseId }, orderBy: { seq: 'asc' } }),
+  ]);
+  if (!firstEvent) throw new Error(`case ${caseId} has no audit events`);
+  // A checkpoint at (or after) the case's last event closes the segment.
+  const checkpoint = (await signCheckpoint(db, deps.keys))!;
+  const events = await db.auditEvent.findMany({ where: { seq: { gte: firstEvent.seq, lte: checkpoint.seq } }, orderBy: { seq: 'asc' } });
+  const { history, source } = await loadHistory(deps.temporal, db, caseId);
+  const historyJson = history ? historyToJSON(history) : null;
+
+  const bundle: EvidenceBundle = {
+    format: BUNDLE_FORMAT,
+    caseId,
+    exportedAt: new Date().toISOString(),
+    case: toView(row),
+    records: {
+      rejectedReviewAttempts: rejected.map((r) => ({ ...r, attemptedAt: iso(r.attemptedAt) })),
+      revocations: revocations.map((r) => ({ ...r, revokedAt: iso(r.revokedAt) })),
+      issuedTokens: tokens.map((t) => ({ ...t, issuedAt: iso(t.issuedAt), expiresAt: iso(t.expiresAt) })),
+    },
+    accessRecords: accesses.map((a) => ({ ...a, occurredAt: iso(a.occurredAt), bytes: a.bytes.toString() })),
+    history: { source, sha256: historyJson ? createHash('sha256').update(historyJson).digest('hex') : null, json: historyJson },
+    chain: {
+      events: events.map((e) => ({
+        seq: e.seq.toString(),
+        id: e.id,
+        type: e.type,
+        actor: e.actor,
+        accessRequestId: e.accessRequestId,
+        payload: e.payload,
+        occurredAt: e.occurredAt.toISOString(),
+        prevHash: e.prevHash,
+        hash: e.hash,
+      })),
+      checkpoint: { seq: checkpoint.seq.toString(), headHash: checkpoint.headHash, signedAt: checkpoint.signedAt.toISOString(), jws: checkpoint.jws },
+    },
+  };
+  const key = await deps.keys.activeKey();
+  const signature = await new CompactSign(new TextEncoder().encode(digest(bundle)))
+    .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: BUNDLE_TYP })
+    .sign(key.key);
+  return { bundle, signature };
+}
+
+export interface BundleVerification {
+  ok: boolean;
+  problems: string[];
+}
+
+/** Checks a bundle offline, with nothing but the published public keys. */
+export async function verifyEvidenceBundle(signed: SignedEvidenceBundle, keys: { keys: JWK[] }): Promise<BundleVerification> {
+  const problems: string[] = [];
+  const { bundle } = signed;
+  try {
+    const { payload, protectedHeader } = await compactVerify(signed.signature, createLocalJWKSet(keys), { algorithms: [SIGNING_ALG] });
+    if (protectedHeader.typ !== BUNDLE_TYP) problems.push('the signature is not an evidence-bundle signature');
+    if (new TextDecoder().decode(payload) !== digest(bundle)) problems.push('the bundle does not match its signature (it was changed after export)');
+  } catch {
+    problems.push('the bundle signature does not verify with the given keys');
+  }
+  if (bundle?.format !== BUNDLE_FORMAT) problems.push(`unknown bundle format ${String(bundle?.format)}`);
+  const events = bundle?.chain?.events ?? [];
+  for (const [i, e] of events.entries()) {
+    const previous = events[i - 1];
+    if (previous && BigInt(e.seq) !== BigInt(previous.seq) + 1n) problems.push(`chain: event ${e.seq} does not follow ${previous.seq}`);
+    if (previous && e.prevHash !== previous.hash) problems.push(`chain: event ${e.seq} does not link to ${previous.seq}`);
+    const recomputed = eventHash(e.prevHash, { seq: BigInt(e.seq), id: e.id, type: e.type, actor: e.actor, accessRequestId: e.accessRequestId, payload: e.payload, occurredAt: new Date(e.occurredAt) });
+    if (recomputed !== e.hash) problems.push(`chain: event ${e.seq} does not match its hash`);
+  }
+  const last = events[events.length - 1];
+  try {
+    const claims = await verifyCheckpointJws(bundle.chain.checkpoint.jws, keys);
+    if (!last || claims.seq !== last.seq || claims.headHash !== last.hash) problems.push('the signed checkpoint does not close the chain segment');
+  } catch {
+    problems.push('the checkpoint signature does not verify with the given keys');
+  }
+  if (!events.some((e) => e.accessRequestId === bundle.caseId && e.type === 'access_request.submitted')) problems.push('the chain segment lacks the case’s submission');
+  if (bundle.history?.json && createHash('sha256').update(bundle.history.json).digest('hex') !== bundle.history.sha256) problems.push('the workflow history does not match its digest');
+  return { ok: problems.length === 0, problems };
+}

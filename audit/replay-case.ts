@@ -1,0 +1,47 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+import { WORKFLOWS_PATH } from '../worker/run-worker.js';
+import type { loadHistory } from './case-timeline.js';
+
+type History = NonNullable<Awaited<ReturnType<typeof loadHistory>>['history']>;
+
+export interface ReplayReport {
+  caseId: string;
+  events: number;
+  /** reproduced: today's workflow code makes exactly the recorded decisions. */
+  result: 'reproduced' | 'determinism-failure' | 'replay-error';
+  recordedOutcome: string | null;
+  detail?: string;
+}
+
+let quietRuntime = false;
+
+/** The status the workflow returned, as recorded in its history. */
+function recordedOutcome(history: History): string | null {
+  const completed = history.events?.find((e) => e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  const payload = completed?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+  return payload ? String(defaultPayloadConverter.fromPayload(payload)) : null;
+}
+
+/**
+ * Runs the current workflow code over a recorded history (no server needed) and says
+ * whether it reproduces the recorded decisions. A determinism failure is a finding for the
+ * auditor, not a crash.
+ */
+export async function replayCase(caseId: string, history: History, workflowsPath = WORKFLOWS_PATH): Promise<ReplayReport> {
+  if (!quietRuntime) {
+    // The replayer's own warnings would repeat the finding on stderr.
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+    quietRuntime = true;
+  }
+  const base = { caseId, events: history.events?.length ?? 0, recordedOutcome: recordedOutcome(history) };
+  try {
+    await Worker.runReplayHistory({ workflowsPath, replayName: `audit-${caseId}` }, history, caseId);
+    return { ...base, result: 'reproduced' };
+  } catch (error) {
+    const name = (error as Error).name;
+    const determinism = name === 'DeterminismViolationError' || /nondetermin/i.test((error as Error).message);
+    return { ...base, result: determinism ? 'determinism-failure' : 'replay-error', detail: `${name}: ${(error as Error).message}` };
+  }
+}
