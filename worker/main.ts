@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
+import { AuditForwarder } from '../audit/audit-forwarder.js';
 import { HistoryArchiver } from '../audit/history-archiver.js';
+import { SyslogSender } from '../audit/syslog-sender.js';
 import { createLogger } from '../config/logger.js';
 import { createDb } from '../db/client.js';
 import { createAccessRequestWorker } from './run-worker.js';
@@ -15,6 +17,9 @@ const env = z
     LOG_LEVEL: z.string().default('info'),
     /** How often closed cases' histories are copied into the database. */
     ARCHIVE_INTERVAL_SECONDS: z.coerce.number().min(1).default(30),
+    /** The syslog collector for DICOM audit messages: tcp://host:port or tls://host:port. */
+    AUDIT_SYSLOG_URL: z.string().regex(/^(tcp|tls):\/\/[^/]+:\d+$/).optional(),
+    AUDIT_SYSLOG_CA_FILE: z.string().optional(),
   })
   .parse(process.env);
 
@@ -38,9 +43,18 @@ const archiveTimer = setInterval(async () => {
     archiving = false;
   }
 }, env.ARCHIVE_INTERVAL_SECONDS * 1000);
+
+const forwarder = env.AUDIT_SYSLOG_URL
+  ? new AuditForwarder(db, new SyslogSender({ url: env.AUDIT_SYSLOG_URL, caFile: env.AUDIT_SYSLOG_CA_FILE }), (error) =>
+      log.warn({ err: error.message }, 'audit messages not forwarded yet; will retry'),
+    )
+  : undefined;
+forwarder?.start();
+if (forwarder) log.info({ collector: env.AUDIT_SYSLOG_URL }, 'forwarding DICOM audit messages to syslog');
 // Worker.run installs SIGINT/SIGTERM handlers and drains before it resolves.
 await worker.run();
 clearInterval(archiveTimer);
+await forwarder?.stop();
 await clientConnection.close();
 await connection.close();
 await db.$disconnect();

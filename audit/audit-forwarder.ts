@@ -1,0 +1,103 @@
+import type { Db } from '../db/client.js';
+import { inTransaction } from '../db/client.js';
+import { dicomAuditMessage, AUDIT_SOURCE_ID, type AuditFacts } from './dicom-audit-message.js';
+import { rfc5424, type SyslogSender } from './syslog-sender.js';
+
+const BATCH = 200;
+
+/**
+ * Sends DICOM audit messages for image accesses, refusals, grants and revocations to the
+ * syslog collector, from the database, so nothing is lost while the collector is down:
+ * access records are marked sent only after their batch went out, and the audit chain is
+ * followed by a cursor advanced the same way. Each batch holds a row lock, so several
+ * processes forward each event once.
+ */
+export class AuditForwarder {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly sender: SyslogSender,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  start(intervalMs = 1_000): void {
+    this.timer = setInterval(() => void this.forward().catch(this.onError), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+    this.sender.close();
+  }
+
+  /** One pass over both sources; resolves when everything pending was sent. */
+  forward(): Promise<void> {
+    this.running ??= (async () => {
+      while ((await this.forwardAccessRecords()) + (await this.forwardChainEvents()) > 0);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async forwardAccessRecords(): Promise<number> {
+    return inTransaction(this.db, async (tx) => {
+      const rows = await tx.$queryRaw<
+        { id: string; occurred_at: Date; username: string | null; grant_id: string | null; jti: string | null; study: string | null; route: string; status: number; outcome: string; reason: string | null; client_ip: string | null; patient_id: string | null }[]
+      >`SELECT r.id, r.occurred_at, r.username, r.grant_id, r.jti, r.study, r.route, r.status, r.outcome, r.reason, r.client_ip, a.patient_id
+          FROM gateway_access_records r LEFT JOIN access_requests a ON a.id = r.grant_id
+         WHERE r.forwarded_at IS NULL ORDER BY r.occurred_at LIMIT ${BATCH} FOR UPDATE OF r SKIP LOCKED`;
+      if (rows.length === 0) return 0;
+      const messages = rows.map((r) =>
+        rfc5424(
+          dicomAuditMessage({
+            kind: r.outcome === 'served' ? 'instances-accessed' : 'security-alert',
+            at: r.occurred_at,
+            user: r.username,
+            userAddress: r.client_ip,
+            study: r.study,
+            patientId: r.patient_id,
+            outcome: r.outcome === 'served' ? 'success' : 'minor-failure',
+            details: { AccessRecordId: r.id, GrantId: r.grant_id, TokenJti: r.jti, Route: r.route, Status: String(r.status), Reason: r.reason },
+          }),
+          r.occurred_at,
+          `${AUDIT_SOURCE_ID}-gateway`,
+        ),
+      );
+      await this.sender.send(messages);
+      await tx.gatewayAccessRecord.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { forwardedAt: new Date() } });
+      return rows.length;
+    });
+  }
+
+  private async forwardChainEvents(): Promise<number> {
+    return inTransaction(this.db, async (tx) => {
+      const [cursor] = await tx.$queryRaw<{ position: string }[]>`SELECT position FROM audit_forwarder_cursors WHERE name = 'audit_events' FOR UPDATE`;
+      const after = BigInt(cursor?.position ?? '0');
+      const events = await tx.auditEvent.findMany({ where: { seq: { gt: after } }, orderBy: { seq: 'asc' }, take: BATCH });
+      if (events.length === 0) return 0;
+      const relevant = events.filter((e) => e.type === 'grant.revoked' || (e.type === 'review.recorded' && (e.payload as { outcome?: string }).outcome === 'ACTIVE'));
+      const cases = await tx.accessRequest.findMany({ where: { id: { in: relevant.map((e) => e.accessRequestId!) } } });
+      const byId = new Map(cases.map((c) => [c.id, c]));
+      const messages = relevant.map((e) => {
+        const request = byId.get(e.accessRequestId!);
+        const payload = e.payload as { approvers?: string[]; reason?: string; role?: string };
+        const facts: AuditFacts = {
+          kind: e.type === 'grant.revoked' ? 'access-revoked' : 'access-granted',
+          at: e.occurredAt,
+          user: e.actor,
+          otherUsers: e.type === 'grant.revoked' ? [] : (payload.approvers ?? []).filter((a) => a !== e.actor),
+          studies: request?.studyInstanceUids ?? [],
+          patientId: request?.patientId ?? null,
+          outcome: 'success',
+          details: { AuditEventSeq: e.seq.toString(), GrantId: e.accessRequestId, Grantee: request?.requester, Reason: payload.reason, PurposeOfUse: request?.purposeOfUse },
+        };
+        return rfc5424(dicomAuditMessage(facts), e.occurredAt, `${AUDIT_SOURCE_ID}-api`);
+      });
+      await this.sender.send(messages);
+      await tx.auditForwarderCursor.update({ where: { name: 'audit_events' }, data: { position: events[events.length - 1]!.seq.toString() } });
+      return events.length;
+    });
+  }
+}
