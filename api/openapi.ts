@@ -63,6 +63,9 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
     '/api/cases/{id}/timeline': {
       get: { summary: 'A case in time order: workflow history (live or archived), records, gateway accesses (auditors only)', response: [200, timelineSchema], params: [idParam] },
     },
+    '/api/cases/{id}/audit-events': {
+      get: { summary: 'The case’s audit events as a FHIR R4 Bundle of AuditEvent (IHE BALP style; auditors only)', response: [200, null], params: [idParam] },
+    },
     '/api/cases/{id}/evidence': {
       get: { summary: 'A signed evidence bundle for a case: history, records, accesses, chain segment and checkpoint (auditors only)', response: [200, null], params: [idParam] },
     },

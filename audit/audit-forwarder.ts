@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.js';
 import { inTransaction } from '../db/client.js';
-import { dicomAuditMessage, AUDIT_SOURCE_ID, type AuditFacts } from './dicom-audit-message.js';
+import { accessFacts, isLifecycleEvent, lifecycleFacts } from './audit-facts.js';
+import { dicomAuditMessage, AUDIT_SOURCE_ID } from './dicom-audit-message.js';
 import { rfc5424, type SyslogSender } from './syslog-sender.js';
 
 const BATCH = 200;
@@ -44,27 +45,18 @@ export class AuditForwarder {
   private async forwardAccessRecords(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
       const rows = await tx.$queryRaw<
-        { id: string; occurred_at: Date; username: string | null; grant_id: string | null; jti: string | null; study: string | null; route: string; status: number; outcome: string; reason: string | null; client_ip: string | null; patient_id: string | null }[]
-      >`SELECT r.id, r.occurred_at, r.username, r.grant_id, r.jti, r.study, r.route, r.status, r.outcome, r.reason, r.client_ip, a.patient_id
+        { id: string; occurred_at: Date; username: string | null; grant_id: string | null; jti: string | null; study: string | null; route: string; status: number; outcome: string; reason: string | null; client_ip: string | null; patient_id: string | null; purpose_of_use: string | null }[]
+      >`SELECT r.id, r.occurred_at, r.username, r.grant_id, r.jti, r.study, r.route, r.status, r.outcome, r.reason, r.client_ip, a.patient_id, a.purpose_of_use
           FROM gateway_access_records r LEFT JOIN access_requests a ON a.id = r.grant_id
          WHERE r.forwarded_at IS NULL ORDER BY r.occurred_at LIMIT ${BATCH} FOR UPDATE OF r SKIP LOCKED`;
       if (rows.length === 0) return 0;
-      const messages = rows.map((r) =>
-        rfc5424(
-          dicomAuditMessage({
-            kind: r.outcome === 'served' ? 'instances-accessed' : 'security-alert',
-            at: r.occurred_at,
-            user: r.username,
-            userAddress: r.client_ip,
-            study: r.study,
-            patientId: r.patient_id,
-            outcome: r.outcome === 'served' ? 'success' : 'minor-failure',
-            details: { AccessRecordId: r.id, GrantId: r.grant_id, TokenJti: r.jti, Route: r.route, Status: String(r.status), Reason: r.reason },
-          }),
-          r.occurred_at,
-          `${AUDIT_SOURCE_ID}-gateway`,
-        ),
-      );
+      const messages = rows.map((r) => {
+        const facts = accessFacts(
+          { id: r.id, occurredAt: r.occurred_at, username: r.username, grantId: r.grant_id, jti: r.jti, study: r.study, route: r.route, status: r.status, outcome: r.outcome, reason: r.reason, clientIp: r.client_ip },
+          r.patient_id ? { patientId: r.patient_id, purposeOfUse: r.purpose_of_use ?? '' } : null,
+        );
+        return rfc5424(dicomAuditMessage(facts), r.occurred_at, `${AUDIT_SOURCE_ID}-gateway`);
+      });
       await this.sender.send(messages);
       await tx.gatewayAccessRecord.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { forwardedAt: new Date() } });
       return rows.length;
@@ -77,24 +69,10 @@ export class AuditForwarder {
       const after = BigInt(cursor?.position ?? '0');
       const events = await tx.auditEvent.findMany({ where: { seq: { gt: after } }, orderBy: { seq: 'asc' }, take: BATCH });
       if (events.length === 0) return 0;
-      const relevant = events.filter((e) => e.type === 'grant.revoked' || (e.type === 'review.recorded' && (e.payload as { outcome?: string }).outcome === 'ACTIVE'));
+      const relevant = events.filter(isLifecycleEvent);
       const cases = await tx.accessRequest.findMany({ where: { id: { in: relevant.map((e) => e.accessRequestId!) } } });
       const byId = new Map(cases.map((c) => [c.id, c]));
-      const messages = relevant.map((e) => {
-        const request = byId.get(e.accessRequestId!);
-        const payload = e.payload as { approvers?: string[]; reason?: string; role?: string };
-        const facts: AuditFacts = {
-          kind: e.type === 'grant.revoked' ? 'access-revoked' : 'access-granted',
-          at: e.occurredAt,
-          user: e.actor,
-          otherUsers: e.type === 'grant.revoked' ? [] : (payload.approvers ?? []).filter((a) => a !== e.actor),
-          studies: request?.studyInstanceUids ?? [],
-          patientId: request?.patientId ?? null,
-          outcome: 'success',
-          details: { AuditEventSeq: e.seq.toString(), GrantId: e.accessRequestId, Grantee: request?.requester, Reason: payload.reason, PurposeOfUse: request?.purposeOfUse },
-        };
-        return rfc5424(dicomAuditMessage(facts), e.occurredAt, `${AUDIT_SOURCE_ID}-api`);
-      });
+      const messages = relevant.map((e) => rfc5424(dicomAuditMessage(lifecycleFacts(e, byId.get(e.accessRequestId!) ?? null)), e.occurredAt, `${AUDIT_SOURCE_ID}-api`));
       await this.sender.send(messages);
       await tx.auditForwarderCursor.update({ where: { name: 'audit_events' }, data: { position: events[events.length - 1]!.seq.toString() } });
       return events.length;

@@ -22,6 +22,8 @@ export interface AuditFacts {
   study?: string | null;
   studies?: string[];
   patientId?: string | null;
+  /** HL7 ActReason code of the grant behind the event. */
+  purposeOfUse?: string | null;
   outcome: 'success' | 'minor-failure';
   /** Extra facts carried as ParticipantObjectDetail on the study: grant id, jti, route, reason, record id. */
   details: Record<string, string | null | undefined>;

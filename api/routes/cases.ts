@@ -2,7 +2,9 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { caseFilter } from '../../audit/case-search.js';
 import { caseTimeline } from '../../audit/case-timeline.js';
+import { accessFacts, isLifecycleEvent, lifecycleFacts } from '../../audit/audit-facts.js';
 import { exportEvidenceBundle } from '../../audit/evidence-bundle.js';
+import { fhirAuditEvent } from '../../audit/fhir-audit-event.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import type { Db } from '../../db/client.js';
 import { toView, withReviewsAndGrant } from '../access-request-view.js';
@@ -37,6 +39,26 @@ export function caseRoutes(db: Db, temporal: Client, keys: SigningKeyStore): Rou
     const id = parseOr400(accessRequestIdSchema, req.params.id);
     if (!(await db.accessRequest.findUnique({ where: { id }, select: { id: true } }))) throw new Problem(404, 'Not found', `No case ${id}.`);
     res.json(await caseTimeline({ db, temporal }, id));
+  });
+
+  router.get('/api/cases/:id/audit-events', async (req, res) => {
+    requireAuditor(req);
+    const id = parseOr400(accessRequestIdSchema, req.params.id);
+    const request = await db.accessRequest.findUnique({ where: { id } });
+    if (!request) throw new Problem(404, 'Not found', `No case ${id}.`);
+    const [events, accesses] = await Promise.all([
+      db.auditEvent.findMany({ where: { accessRequestId: id }, orderBy: { seq: 'asc' } }),
+      db.gatewayAccessRecord.findMany({ where: { grantId: id }, orderBy: { occurredAt: 'asc' } }),
+    ]);
+    const facts = [...events.filter(isLifecycleEvent).map((e) => lifecycleFacts(e, request)), ...accesses.map((a) => accessFacts(a, request))].sort(
+      (a, b) => a.at.getTime() - b.at.getTime(),
+    );
+    res.type('application/fhir+json').json({
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: facts.length,
+      entry: facts.map((f) => ({ resource: fhirAuditEvent(f) })),
+    });
   });
 
   router.get('/api/cases/:id/evidence', async (req, res) => {

@@ -16,6 +16,7 @@ let gateway: GatewayHarness;
 let receiver: SyslogReceiver;
 let forwarder: AuditForwarder;
 let grant: { id: string; token: string };
+let firstGrant: { id: string; token: string };
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' });
@@ -46,6 +47,7 @@ beforeAll(async () => {
   receiver = await SyslogReceiver.create(scratchDir('iar-syslog-'));
   forwarder = new AuditForwarder(api.db, new SyslogSender({ url: `tcp://127.0.0.1:${receiver.port}`, timeoutMs: 2_000 }), () => undefined);
   grant = await grantAndToken(api, [STUDY], USER);
+  firstGrant = grant;
 });
 afterAll(async () => {
   await forwarder?.stop();
@@ -125,5 +127,29 @@ describe('DICOM audit messages over syslog', () => {
     await waitForLines(() => pending.every((r) => receiver.lines().some((l) => l.includes(b64(r.id)))));
     for (const record of pending) expect(receiver.lines().some((l) => l.includes(b64(record.id))), record.id).toBe(true);
     expect((await ourRecords()).every((r) => r.forwardedAt !== null)).toBe(true);
+  });
+
+  it('are served as FHIR AuditEvent resources for the same events', async () => {
+    const response = await api.call('GET', `/api/cases/${firstGrant.id}/audit-events`, { token: await api.login('aud.frank') });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('application/fhir+json');
+    const bundle = response.body as { resourceType: string; entry: { resource: any }[] };
+    expect(bundle.resourceType).toBe('Bundle');
+    const events = bundle.entry.map((e) => e.resource);
+    expect(events.every((e) => e.resourceType === 'AuditEvent' && typeof e.recorded === 'string')).toBe(true);
+    const codes = events.map((e) => `${e.type.code}/${e.subtype?.[0]?.code ?? '-'}/${e.outcome}`);
+    // Granted, three accesses (two served, one refused), revoked.
+    expect(codes.sort()).toEqual(['110103/-/0', '110103/-/0', '110113/110132/4', '110113/110137/0', '110113/110137/0'].sort());
+    const served = events.find((e) => e.type.code === '110103');
+    expect(served.entity).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ what: { identifier: { system: 'urn:dicom:uid', value: `urn:oid:${STUDY}` } } }),
+        expect.objectContaining({ what: { identifier: { value: 'SYN-0001' } }, role: expect.objectContaining({ code: '1' }) }),
+      ]),
+    );
+    expect(served.agent.find((a: { requestor: boolean }) => a.requestor).who.identifier.value).toBe(USER);
+    expect(served.purposeOfEvent[0].coding[0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' });
+    expect(JSON.stringify(events)).not.toContain(firstGrant.token.split('.')[2]);
+    expect((await api.call('GET', `/api/cases/${firstGrant.id}/audit-events`, { token: await api.login(USER) })).status).toBe(403);
   });
 });

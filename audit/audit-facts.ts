@@ -1,0 +1,70 @@
+import type { AuditFacts } from './dicom-audit-message.js';
+
+export interface AccessRecordFacts {
+  id: string;
+  occurredAt: Date;
+  username: string | null;
+  grantId: string | null;
+  jti: string | null;
+  study: string | null;
+  route: string;
+  status: number;
+  outcome: string;
+  reason: string | null;
+  clientIp: string | null;
+}
+
+export interface CaseFacts {
+  id: string;
+  requester: string;
+  studyInstanceUids: string[];
+  patientId: string;
+  purposeOfUse: string;
+}
+
+export interface ChainEventFacts {
+  seq: bigint;
+  type: string;
+  actor: string;
+  accessRequestId: string | null;
+  payload: unknown;
+  occurredAt: Date;
+}
+
+/** What one gateway access says, for any audit format. */
+export function accessFacts(record: AccessRecordFacts, request: Pick<CaseFacts, 'patientId' | 'purposeOfUse'> | null): AuditFacts {
+  const served = record.outcome === 'served';
+  return {
+    kind: served ? 'instances-accessed' : 'security-alert',
+    at: record.occurredAt,
+    user: record.username,
+    userAddress: record.clientIp,
+    study: record.study,
+    patientId: request?.patientId ?? null,
+    purposeOfUse: request?.purposeOfUse ?? null,
+    outcome: served ? 'success' : 'minor-failure',
+    details: { AccessRecordId: record.id, GrantId: record.grantId, TokenJti: record.jti, Route: record.route, Status: String(record.status), Reason: record.reason },
+  };
+}
+
+/** Whether an audit chain event is one the standard formats report: a grant made or revoked. */
+export function isLifecycleEvent(event: Pick<ChainEventFacts, 'type' | 'payload'>): boolean {
+  return event.type === 'grant.revoked' || (event.type === 'review.recorded' && (event.payload as { outcome?: string }).outcome === 'ACTIVE');
+}
+
+/** What a grant being made (the second approval) or revoked says, for any audit format. */
+export function lifecycleFacts(event: ChainEventFacts, request: CaseFacts | null): AuditFacts {
+  const payload = event.payload as { approvers?: string[]; reason?: string };
+  const revoked = event.type === 'grant.revoked';
+  return {
+    kind: revoked ? 'access-revoked' : 'access-granted',
+    at: event.occurredAt,
+    user: event.actor,
+    otherUsers: revoked ? [] : (payload.approvers ?? []).filter((a) => a !== event.actor),
+    studies: request?.studyInstanceUids ?? [],
+    patientId: request?.patientId ?? null,
+    purposeOfUse: request?.purposeOfUse ?? null,
+    outcome: 'success',
+    details: { AuditEventSeq: event.seq.toString(), GrantId: event.accessRequestId, Grantee: request?.requester, Reason: payload.reason, PurposeOfUse: request?.purposeOfUse },
+  };
+}
