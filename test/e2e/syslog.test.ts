@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditForwarder } from '../../audit/audit-forwarder.js';
-import { SyslogSender } from '../../audit/syslog-sender.js';
+import { rfc5424, SyslogSender } from '../../audit/syslog-sender.js';
 import { scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import { startApi, type ApiHarness } from '../support/api-harness.js';
@@ -151,5 +153,30 @@ describe('DICOM audit messages over syslog', () => {
     expect(served.purposeOfEvent[0].coding[0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' });
     expect(JSON.stringify(events)).not.toContain(firstGrant.token.split('.')[2]);
     expect((await api.call('GET', `/api/cases/${firstGrant.id}/audit-events`, { token: await api.login(USER) })).status).toBe(403);
+  });
+
+  it('go over TLS (RFC 5425) to a receiver whose certificate the sender trusts, and not otherwise', async () => {
+    const dir = scratchDir('iar-syslog-tls-');
+    const file = (name: string) => path.join(dir, name);
+    // A throw-away CA and a server certificate for 127.0.0.1.
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '1', '-subj', '/CN=iar test CA');
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost');
+    execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${file('ext')}`]);
+    openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '1', '-extfile', file('ext'));
+    const tlsReceiver = await SyslogReceiver.create(dir, { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') });
+    try {
+      const trusted = new SyslogSender({ url: `tls://localhost:${tlsReceiver.port}`, caFile: file('ca.pem') });
+      await trusted.send([rfc5424('<AuditMessage>over tls</AuditMessage>', new Date(), 'iar-test')]);
+      trusted.close();
+      await waitForLines(() => tlsReceiver.lines().some((l) => l.includes('over tls')));
+      expect(tlsReceiver.lines().some((l) => l.includes('<AuditMessage>over tls</AuditMessage>'))).toBe(true);
+
+      const untrusting = new SyslogSender({ url: `tls://localhost:${tlsReceiver.port}` });
+      await expect(untrusting.send([rfc5424('<AuditMessage>must not arrive</AuditMessage>', new Date(), 'iar-test')])).rejects.toThrow();
+      expect(tlsReceiver.lines().some((l) => l.includes('must not arrive'))).toBe(false);
+    } finally {
+      await tlsReceiver.stop();
+    }
   });
 });

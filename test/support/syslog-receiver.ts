@@ -14,14 +14,17 @@ export class SyslogReceiver {
     this.file = path.join(dir, 'received.log');
   }
 
-  static async create(dir: string): Promise<SyslogReceiver> {
+  /** With `tls`, the receiver speaks RFC 5425 with that certificate (rsyslog-gnutls). */
+  static async create(dir: string, tls?: { caFile: string; certFile: string; keyFile: string }): Promise<SyslogReceiver> {
     if (!existsSync('/usr/sbin/rsyslogd')) throw new Error('rsyslog is not installed (Debian: apt-get install rsyslog)');
     const receiver = new SyslogReceiver(dir, await freePort());
     writeFileSync(
       path.join(dir, 'rsyslog.conf'),
       [
-        `global(workDirectory="${dir}")`,
-        'module(load="imtcp")',
+        tls
+          ? `global(workDirectory="${dir}" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${tls.caFile}" DefaultNetstreamDriverCertFile="${tls.certFile}" DefaultNetstreamDriverKeyFile="${tls.keyFile}")`
+          : `global(workDirectory="${dir}")`,
+        tls ? 'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")' : 'module(load="imtcp")',
         `input(type="imtcp" port="${receiver.port}" address="127.0.0.1")`,
         'template(name="raw" type="string" string="%rawmsg%\\n")',
         `*.* action(type="omfile" file="${receiver.file}" template="raw" flushOnTXEnd="on" asyncWriting="off")`,
