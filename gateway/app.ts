@@ -53,7 +53,12 @@ export function createGateway(deps: GatewayDeps): express.Express {
     let route: DicomwebRoute | undefined;
     let normalisedPath = rawPath.slice(0, 512);
     let bytes = 0;
+    let recorded = false;
+    // Called before the viewer has the last byte, so no access is ever seen unrecorded;
+    // at most once per request.
     const record = (outcome: AccessRecord['outcome'], reason: string | null) => {
+      if (recorded) return;
+      recorded = true;
       deps.journal.record({
         id: randomUUID(),
         occurredAt: new Date().toISOString(),
@@ -112,39 +117,46 @@ export function createGateway(deps: GatewayDeps): express.Express {
           new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         ]);
         bytes = marked.body.length;
+        record('served', null);
         res.type(marked.contentType).send(req.method === 'HEAD' ? undefined : marked.body);
       } else {
         for (const header of PASSED_HEADERS) {
           const value = upstream.headers.get(header);
           if (value) res.set(header, value);
         }
-        if (req.method === 'HEAD' || !upstream.body) res.end();
-        else {
+        if (req.method === 'HEAD' || !upstream.body) {
+          record('served', null);
+          res.end();
+        } else {
           const body = Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream);
           body.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          // In the same tick as pipe() ends the response: before the viewer has the last byte.
+          body.once('end', () => record('served', null));
           await new Promise<void>((resolve, reject) => {
             body.once('error', reject);
             res.once('close', resolve);
             body.pipe(res);
           });
+          // A viewer that went away mid-stream was still served what it got.
+          record('served', null);
         }
       }
-      record('served', null);
     } catch (error) {
       const refusal =
         error instanceof Refusal ? error : new Refusal(502, 'GATEWAY_ERROR', 'The gateway could not complete the request.');
       if (!(error instanceof Refusal)) deps.log.error({ err: (error as Error).message, route: describeRoute(route) }, 'gateway error');
       if (!res.headersSent) {
         if (refusal.status === 401) res.set('WWW-Authenticate', 'Bearer');
+        res.status(refusal.status);
+        record('refused', refusal.reason);
         res
-          .status(refusal.status)
           .type('application/problem+json')
           .set('Cache-Control', 'no-store')
           .json({ type: `urn:imaging-access-review:gateway:${refusal.reason.toLowerCase()}`, title: refusal.reason, status: refusal.status, detail: refusal.message });
       } else {
+        record('refused', refusal.reason);
         res.destroy();
       }
-      record('refused', refusal.reason);
       deps.log.info({ jti: token?.jti, reason: refusal.reason, route: describeRoute(route), status: refusal.status }, 'gateway refused');
     }
   });
