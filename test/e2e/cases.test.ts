@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryArchiver } from '../../audit/history-archiver.js';
+import { whoAccessed } from '../../audit/who-accessed.js';
 import type { TimelineEntry } from '../../audit/case-timeline.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import { startApi, type ApiHarness } from '../support/api-harness.js';
@@ -157,5 +158,16 @@ describe('case search', () => {
     expect((await api.call('GET', '/api/cases?study=not-a-uid', { token: frank })).status).toBe(400);
     expect((await api.call('GET', '/api/cases?from=yesterday', { token: frank })).status).toBe(400);
     expect((await api.call('GET', '/api/cases/ar-00000000-0000-4000-8000-000000000000/timeline', { token: frank })).status).toBe(404);
+  });
+
+  it('answers who accessed a patient’s images, and a study’s, in a time window', async () => {
+    const byPatient = await whoAccessed(api.db, { patient: 'SYN-0001' });
+    const hanas = byPatient.filter((r) => r.username === REQUESTER);
+    expect(hanas.map((r) => r.outcome).sort()).toEqual(['refused', 'served']);
+    expect(hanas.every((r) => r.grantId === caseId && r.jti)).toBe(true);
+    const byStudy = await whoAccessed(api.db, { study: STUDY });
+    expect(byStudy.some((r) => r.username === REQUESTER && r.outcome === 'served')).toBe(true);
+    expect(byStudy.every((r) => r.study === STUDY)).toBe(true);
+    expect(await whoAccessed(api.db, { study: STUDY, to: '2000-01-01T00:00:00Z' })).toEqual([]);
   });
 });
