@@ -9,7 +9,7 @@ import { AccessJournal, type AccessRecord } from '../../gateway/access-journal.j
 import { freePort } from '../../scripts/lib/processes.js';
 import { scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
-import { startApi, type ApiHarness } from '../support/api-harness.js';
+import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
 import { grantAndToken, startGateway, startPacs } from '../support/gateway-harness.js';
 
 const log = createLogger('journal-test', 'silent');
@@ -18,11 +18,7 @@ let orthanc: OrthancServer;
 
 beforeAll(async () => {
   api = await startApi();
-  await api.db.user.upsert({
-    where: { username: 'clin.jules' },
-    create: { username: 'clin.jules', displayName: 'Jules (clinician, journal tests)', roles: ['clinician'], departmentId: 'radiology' },
-    update: {},
-  });
+  await ensureClinician(api, 'clin.jules', 'Jules (clinician, journal tests)');
   ({ orthanc } = await startPacs());
 });
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, submission, tokensFor, STUDY_A, type ApiHarness } from '../support/api-harness.js';
+import { ensureClinician, startApi, submission, tokensFor, STUDY_A, type ApiHarness } from '../support/api-harness.js';
 
 let api: ApiHarness;
 let users: Awaited<ReturnType<typeof tokensFor>>;
@@ -11,11 +11,7 @@ beforeAll(async () => {
   api = await startApi();
   users = await tokensFor(api);
   // A clinician only this file uses, so "nothing was written" can be counted exactly.
-  await api.db.user.upsert({
-    where: { username: 'clin.zed' },
-    create: { username: 'clin.zed', displayName: 'Zed (clinician, bad-input tests)', roles: ['clinician'], departmentId: 'radiology' },
-    update: {},
-  });
+  await ensureClinician(api, 'clin.zed', 'Zed (clinician, bad-input tests)');
   zed = await api.login('clin.zed');
 });
 afterAll(() => api.close());

@@ -3,7 +3,7 @@ import { HistoryArchiver } from '../../audit/history-archiver.js';
 import { whoAccessed } from '../../audit/who-accessed.js';
 import type { TimelineEntry } from '../../audit/case-timeline.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
-import { startApi, type ApiHarness } from '../support/api-harness.js';
+import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
 import { startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.1';
@@ -16,11 +16,7 @@ let frank: string;
 
 beforeAll(async () => {
   api = await startApi();
-  await api.db.user.upsert({
-    where: { username: REQUESTER },
-    create: { username: REQUESTER, displayName: 'Hana (clinician, case tests)', roles: ['clinician'], departmentId: 'radiology' },
-    update: {},
-  });
+  await ensureClinician(api, REQUESTER, 'Hana (clinician, case tests)');
   ({ orthanc } = await startPacs());
   gateway = await startGateway(api, orthanc);
   frank = await api.login('aud.frank');

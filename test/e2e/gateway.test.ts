@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/processes.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import type { SyntheticStudy } from '../../scripts/lib/synthetic-studies.js';
-import { startApi, type ApiHarness } from '../support/api-harness.js';
+import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
 import { grantAndToken, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 
 let api: ApiHarness;
@@ -21,11 +21,7 @@ const REQUESTER = 'clin.gwen';
 beforeAll(async () => {
   api = await startApi();
   // A requester of this file's own, so the per-user token rate limit is not shared.
-  await api.db.user.upsert({
-    where: { username: REQUESTER },
-    create: { username: REQUESTER, displayName: 'Gwen (clinician, gateway tests)', roles: ['clinician'], departmentId: 'radiology' },
-    update: {},
-  });
+  await ensureClinician(api, REQUESTER, 'Gwen (clinician, gateway tests)');
   ({ orthanc, studies } = await startPacs());
   [granted, other] = [studies[0]!, studies[2]!];
   gateway = await startGateway(api, orthanc);

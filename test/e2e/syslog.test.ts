@@ -6,7 +6,7 @@ import { AuditForwarder } from '../../audit/audit-forwarder.js';
 import { rfc5424, SyslogSender } from '../../audit/syslog-sender.js';
 import { scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
-import { startApi, type ApiHarness } from '../support/api-harness.js';
+import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
 import { grantAndToken, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 import { SyslogReceiver } from '../support/syslog-receiver.js';
 
@@ -39,11 +39,7 @@ async function access(path: string) {
 
 beforeAll(async () => {
   api = await startApi();
-  await api.db.user.upsert({
-    where: { username: USER },
-    create: { username: USER, displayName: 'Ivy (clinician, syslog tests)', roles: ['clinician'], departmentId: 'radiology' },
-    update: {},
-  });
+  await ensureClinician(api, USER, 'Ivy (clinician, syslog tests)');
   ({ orthanc } = await startPacs());
   gateway = await startGateway(api, orthanc);
   receiver = await SyslogReceiver.create(scratchDir('iar-syslog-'));

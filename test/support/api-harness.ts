@@ -107,3 +107,11 @@ export async function tokensFor(api: ApiHarness) {
   const entries = await Promise.all(names.map(async (n) => [n, await api.login(n)] as const));
   return Object.fromEntries(entries) as Record<(typeof names)[number], string>;
 }
+
+/**
+ * A clinician only one test file uses, so that per-user limits and "nothing was written"
+ * counts are not shared with files running alongside.
+ */
+export async function ensureClinician(api: ApiHarness, username: string, displayName: string, departmentId = 'radiology'): Promise<void> {
+  await api.db.user.upsert({ where: { username }, create: { username, displayName, roles: ['clinician'], departmentId }, update: {} });
+}
