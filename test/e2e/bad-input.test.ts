@@ -1,4 +1,4 @@
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureClinician, startApi, submission, tokensFor, STUDY_A, type ApiHarness } from '../support/api-harness.js';
 
@@ -127,11 +127,24 @@ describe('authentication fails closed', () => {
     const confused = await new SignJWT({ roles: ['auditor'] }).setProtectedHeader({ alg: 'HS256', kid: jwk.kid }).setIssuer(api.url).setAudience('iar-api').setSubject('aud.frank').setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(jwk)));
     expectProblem(await api.call('GET', '/api/access-requests', { token: confused }), 401);
 
-    // A PACS token is not an API token (audience differs), even though the same key signed it.
-    const { privateKey: pk2, publicKey } = await generateKeyPair('ES256');
-    expect(await exportJWK(publicKey)).toBeTruthy();
-    const wrongAudience = await new SignJWT({ roles: ['auditor'] }).setProtectedHeader({ alg: 'ES256' }).setAudience('iar-pacs-gateway').setSubject('aud.frank').setExpirationTime('5m').sign(pk2);
+    // Signed by the API's own key and issuer, but for the gateway's audience: not an API token.
+    const apiKey = await api.keys.activeKey();
+    const wrongAudience = await new SignJWT({ roles: ['auditor'] })
+      .setProtectedHeader({ alg: 'ES256', kid: apiKey.kid })
+      .setIssuer(api.url)
+      .setAudience('iar-pacs-gateway')
+      .setSubject('aud.frank')
+      .setExpirationTime('5m')
+      .sign(apiKey.key);
     expectProblem(await api.call('GET', '/api/access-requests', { token: wrongAudience }), 401);
+    const rightAudience = await new SignJWT({ roles: ['auditor'] })
+      .setProtectedHeader({ alg: 'ES256', kid: apiKey.kid })
+      .setIssuer(api.url)
+      .setAudience('iar-api')
+      .setSubject('aud.frank')
+      .setExpirationTime('5m')
+      .sign(apiKey.key);
+    expect((await api.call('GET', '/api/access-requests', { token: rightAudience })).status).toBe(200);
   });
 
   it('refuses a PACS token used as an API token', async () => {
