@@ -129,21 +129,16 @@ describe('authentication fails closed', () => {
 
     // Signed by the API's own key and issuer, but for the gateway's audience: not an API token.
     const apiKey = await api.keys.activeKey();
-    const wrongAudience = await new SignJWT({ roles: ['auditor'] })
-      .setProtectedHeader({ alg: 'ES256', kid: apiKey.kid })
-      .setIssuer(api.url)
-      .setAudience('iar-pacs-gateway')
-      .setSubject('aud.frank')
-      .setExpirationTime('5m')
-      .sign(apiKey.key);
-    expectProblem(await api.call('GET', '/api/access-requests', { token: wrongAudience }), 401);
-    const rightAudience = await new SignJWT({ roles: ['auditor'] })
-      .setProtectedHeader({ alg: 'ES256', kid: apiKey.kid })
-      .setIssuer(api.url)
-      .setAudience('iar-api')
-      .setSubject('aud.frank')
-      .setExpirationTime('5m')
-      .sign(apiKey.key);
+    const signedByApi = (audience: string) =>
+      new SignJWT({ roles: ['auditor'] })
+        .setProtectedHeader({ alg: 'ES256', kid: apiKey.kid })
+        .setIssuer(api.url)
+        .setAudience(audience)
+        .setSubject('aud.frank')
+        .setExpirationTime('5m')
+        .sign(apiKey.key);
+    expectProblem(await api.call('GET', '/api/access-requests', { token: await signedByApi('iar-pacs-gateway') }), 401);
+    const rightAudience = await signedByApi('iar-api');
     expect((await api.call('GET', '/api/access-requests', { token: rightAudience })).status).toBe(200);
   });
 
