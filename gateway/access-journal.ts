@@ -40,6 +40,7 @@ export class AccessJournal {
   private offset: number;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  private nextFlush?: Promise<void>;
 
   constructor(
     private readonly db: Db,
@@ -63,15 +64,25 @@ export class AccessJournal {
     this.timer.unref();
   }
 
-  /** Moves every complete journal line to the database; one flush at a time. */
+  /**
+   * Moves every journal line complete at the time of the call to the database; one flush at
+   * a time. A flush already under way may have read the journal before the caller's last
+   * line, so the caller waits for one that starts after it (shared by every caller meanwhile).
+   */
   flush(): Promise<void> {
-    this.flushing ??= this.flushOnce().finally(() => (this.flushing = undefined));
-    return this.flushing;
+    if (!this.flushing) {
+      this.flushing = this.flushOnce().finally(() => (this.flushing = undefined));
+      return this.flushing;
+    }
+    this.nextFlush ??= this.flushing.then(() => {
+      this.nextFlush = undefined;
+      return this.flush();
+    });
+    return this.nextFlush;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
     await this.flush();
   }
 
