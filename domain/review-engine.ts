@@ -160,6 +160,21 @@ export class AccessRequestState {
     return undefined;
   }
 
+  /** The review window closed with no decision. Only a pending request can time out. */
+  timeOut(now: number): boolean {
+    if (this.status !== 'PENDING_REVIEW') return false;
+    this.end('TIMED_OUT', now, 'no decision within the review window');
+    return true;
+  }
+
+  /** The granted duration ran out. Only an active grant expires, and never early. */
+  expire(now: number): boolean {
+    if (this.status !== 'ACTIVE' || this.expiresAt === undefined || now < this.expiresAt) return false;
+    this.end('EXPIRED', now, 'the granted duration ended');
+    return true;
+  }
+
+  /** Ends a withdrawn or revoked request; callers judge first (judgeCancellation, judgeRevocation). */
   end(status: Exclude<AccessRequestStatus, 'PENDING_REVIEW' | 'ACTIVE'>, now: number, reason: string): void {
     this.status = status;
     this.endedAt = now;

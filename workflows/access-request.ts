@@ -91,6 +91,7 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
           countedToward: verdict.countedToward,
           reviewedAt,
           outcome: verdict.outcome,
+          idempotencyKey: review.idempotencyKey,
           grant:
             verdict.outcome === 'ACTIVE'
               ? { approvers: state.approvers(), activatedAt: state.activatedAt!, expiresAt: state.expiresAt! }
@@ -164,8 +165,7 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   recorded = true;
 
   const decided = await condition(() => state.status !== 'PENDING_REVIEW', input.reviewWindowMs);
-  if (!decided) {
-    state.end('TIMED_OUT', Date.now(), 'no decision within the review window');
+  if (!decided && state.timeOut(Date.now())) {
     publishStatus();
     await record(() => records.recordEnd({ accessRequestId: request.id, status: 'TIMED_OUT', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }));
   }
@@ -174,8 +174,7 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   // firing early or late must not extend it.
   while (state.status === 'ACTIVE') {
     const remaining = state.expiresAt! - Date.now();
-    if (remaining <= 0) {
-      state.end('EXPIRED', Date.now(), 'the granted duration ended');
+    if (state.expire(Date.now())) {
       publishStatus();
       await record(() => records.recordEnd({ accessRequestId: request.id, status: 'EXPIRED', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }));
       break;
