@@ -21,6 +21,7 @@ export interface RecordReviewInput {
   reviewedAt: number;
   outcome: 'PENDING_REVIEW' | 'ACTIVE' | 'DENIED';
   grant?: { approvers: string[]; activatedAt: number; expiresAt: number };
+  idempotencyKey?: string;
 }
 
 export interface RecordRevocationInput {
@@ -142,6 +143,7 @@ export function createRecordActivities(db: Db) {
               countedToward: input.countedToward,
               requestHash: input.requestHash,
               reviewedAt: at,
+              idempotencyKey: input.idempotencyKey ?? null,
             },
           });
           if (input.outcome === 'ACTIVE' && input.grant) {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
@@ -12,7 +12,8 @@ import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import type { accessRequestWorkflow } from '../workflows/access-request.js';
 import { accessRequestRequesterKey, accessRequestStatusKey } from '../workflows/search-attributes.js';
 import { authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, submissionRecordedUpdate } from '../workflows/messages.js';
-import { stateFromRecord, toView, withReviewsAndGrant, type AccessRequestRecord, type AccessRequestView } from './access-request-view.js';
+import { reviewView, stateFromRecord, toView, withReviewsAndGrant, type AccessRequestRecord, type AccessRequestView } from './access-request-view.js';
+import { canonicalJson } from '../db/canonical-json.js';
 import { Problem } from './problem.js';
 import { accessRequestId, requestHash } from './request-hash.js';
 import type { AccessRequestInput } from './schemas.js';
@@ -24,6 +25,54 @@ export interface ServiceDeps {
   temporal: Client;
   keys: SigningKeyStore;
   log: Logger;
+}
+
+type UpdateOutcome = { kind: 'accepted' } | { kind: 'refused'; rejection: Rejection } | { kind: 'closed' } | { kind: 'unknown'; error: unknown };
+
+/** What became of an Update: accepted, refused by a rule, sent to a closed workflow, or not known. */
+async function settleUpdate(send: () => Promise<unknown>): Promise<UpdateOutcome> {
+  try {
+    await send();
+    return { kind: 'accepted' };
+  } catch (error) {
+    const rejection = workflowRejection(error);
+    if (rejection) return { kind: 'refused', rejection };
+    if (error instanceof WorkflowNotFoundError) return { kind: 'closed' };
+    return { kind: 'unknown', error };
+  }
+}
+
+type ReviewRecord = AccessRequestRecord['reviews'][number];
+type ReviewAnswer = AccessRequestView & { review: AccessRequestView['reviews'][number] };
+
+function ownReview(row: AccessRequestRecord, reviewer: string): ReviewRecord | undefined {
+  return row.reviews.find((r) => r.reviewer === reviewer);
+}
+
+function sameReview(recorded: ReviewRecord, review: ReviewInput): boolean {
+  return (
+    recorded.decision === review.decision &&
+    (recorded.comment ?? '') === (review.comment ?? '') &&
+    recorded.requestHash === review.requestHash &&
+    (recorded.idempotencyKey ?? undefined) === review.idempotencyKey
+  );
+}
+
+/** The Update id of a keyed review: the same reviewer, key and body give the same id. */
+function reviewDigest(review: ReviewInput): string {
+  const body = canonicalJson({ reviewer: review.reviewer.username, key: review.idempotencyKey ?? null, decision: review.decision, comment: review.comment ?? '', requestHash: review.requestHash });
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/**
+ * A retry of a review already recorded under the same Idempotency-Key and body gets the first
+ * answer. Anything else by the same reviewer (another decision, another comment, the same
+ * key on a different body) is a second review, which the engine refuses and the API records.
+ */
+function replayedReview(row: AccessRequestRecord, review: ReviewInput): ReviewAnswer | undefined {
+  const own = ownReview(row, review.reviewer.username);
+  if (!own || !review.idempotencyKey || !sameReview(own, review)) return undefined;
+  return { ...toView(row), review: reviewView(own) };
 }
 
 function rejectionProblem(reason: string, detail: string): Problem {
@@ -128,15 +177,12 @@ export class AccessRequestService {
   }
 
   /** Sends an Update and turns the workflow's refusal (or its absence) into a problem. */
-  private async update<T>(id: string, send: () => Promise<T>, onRejected?: (rejection: Rejection) => Promise<void>): Promise<T> {
+  private async update<T>(id: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (error) {
       const rejection = workflowRejection(error);
-      if (rejection) {
-        await onRejected?.(rejection);
-        throw rejectionProblem(rejection.reason, rejection.detail);
-      }
+      if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
       if (error instanceof WorkflowNotFoundError) {
         throw rejectionProblem('NOT_ACTIVE', `The access request ${id} has ended.`);
       }
@@ -144,28 +190,49 @@ export class AccessRequestService {
     }
   }
 
-  async review(principal: Principal, id: string, input: { decision: 'approve' | 'deny'; comment?: string; requestHash?: string }): Promise<AccessRequestView> {
+  async review(
+    principal: Principal,
+    id: string,
+    input: { decision: 'approve' | 'deny'; comment?: string; requestHash?: string },
+    idempotencyKey: string | undefined,
+  ): Promise<{ answer: ReviewAnswer; replayed: boolean }> {
     const row = await this.load(id);
     if (!row) throw new Problem(404, 'Not found', `No access request ${id}.`);
-    const review: ReviewInput = { reviewer: principal, decision: input.decision, comment: input.comment, requestHash: input.requestHash ?? row.requestHash };
-    const recordRejection = (rejection: Rejection) =>
-      recordRejectedReviewAttempt(this.deps.db, { accessRequestId: id, reviewer: principal.username, decision: input.decision, reason: rejection.reason, detail: rejection.detail });
+    const review: ReviewInput = { reviewer: principal, decision: input.decision, comment: input.comment, requestHash: input.requestHash ?? row.requestHash, idempotencyKey };
+    const replay = replayedReview(row, review);
+    if (replay) return { answer: replay, replayed: true };
+
+    const refuse = async (rejection: Rejection, by: 'api' | 'workflow'): Promise<never> => {
+      await recordRejectedReviewAttempt(this.deps.db, { accessRequestId: id, reviewer: principal.username, decision: input.decision, reason: rejection.reason, detail: rejection.detail });
+      this.deps.log.warn({ accessRequestId: id, reviewer: principal.username, reason: rejection.reason, by }, 'review refused');
+      throw rejectionProblem(rejection.reason, rejection.detail);
+    };
     const early = stateFromRecord(row, this.deps.config.policy).judgeReview(review);
-    if (early instanceof Rejection) {
-      await recordRejection(early);
-      this.deps.log.warn({ accessRequestId: id, reviewer: principal.username, reason: early.reason }, 'review refused');
-      throw rejectionProblem(early.reason, early.detail);
+    if (early instanceof Rejection) return refuse(early, 'api');
+
+    // Each distinct review is its own Update: only a retry of the very same review (same
+    // reviewer, key and body) may be answered with an earlier result.
+    const updateId = idempotencyKey ? `review-${reviewDigest(review)}` : `review-${randomUUID()}`;
+    const handle = this.handle(id);
+    let outcome = await settleUpdate(() => handle.executeUpdate(reviewUpdate, { args: [review], updateId }));
+    // The answer was lost on the way (the frontend restarted, a deadline passed): ask again
+    // for the same Update's outcome before deciding anything.
+    if (outcome.kind === 'unknown') outcome = await settleUpdate(() => handle.getUpdateHandle(updateId).result());
+    if (outcome.kind === 'refused') return refuse(outcome.rejection, 'workflow');
+
+    // Accepted, or the workflow has closed: the records are final either way.
+    const after = (await this.load(id))!;
+    const own = ownReview(after, principal.username);
+    if (own && sameReview(own, review)) {
+      this.deps.log.info({ accessRequestId: id, reviewer: principal.username, decision: input.decision }, 'review recorded');
+      return { answer: { ...toView(after), review: reviewView(own) }, replayed: false };
     }
-    await this.update(
-      id,
-      () => this.handle(id).executeUpdate(reviewUpdate, { args: [review], updateId: `review-${principal.username}` }),
-      async (rejection) => {
-        await recordRejection(rejection);
-        this.deps.log.warn({ accessRequestId: id, reviewer: principal.username, reason: rejection.reason }, 'review refused by the workflow');
-      },
-    );
-    this.deps.log.info({ accessRequestId: id, reviewer: principal.username, decision: input.decision }, 'review recorded');
-    return toView((await this.load(id))!);
+    if (outcome.kind === 'closed') {
+      const late = stateFromRecord(after, this.deps.config.policy).judgeReview(review);
+      return refuse(late instanceof Rejection ? late : new Rejection('NOT_PENDING', `The request is ${after.status}; only a pending request can be reviewed.`), 'workflow');
+    }
+    if (outcome.kind === 'unknown') throw outcome.error;
+    throw new Error(`review of ${id} by ${principal.username} was accepted but is not in the records`);
   }
 
   async revoke(principal: Principal, id: string, reason: string): Promise<AccessRequestView> {

@@ -26,13 +26,7 @@ export function toView(row: AccessRequestRecord): AccessRequestView {
     reviewDeadline: row.reviewDeadline.toISOString(),
     endedAt: row.endedAt?.toISOString() ?? null,
     endReason: row.endReason,
-    reviews: row.reviews.map((r) => ({
-      reviewer: r.reviewer,
-      decision: r.decision as ReviewDecision,
-      comment: r.comment,
-      countedToward: r.countedToward,
-      reviewedAt: r.reviewedAt.toISOString(),
-    })),
+    reviews: row.reviews.map(reviewView),
     grant: row.grant
       ? {
           approvers: row.grant.approvers,
@@ -42,6 +36,10 @@ export function toView(row: AccessRequestRecord): AccessRequestView {
         }
       : null,
   };
+}
+
+export function reviewView(r: Review): AccessRequestView['reviews'][number] {
+  return { reviewer: r.reviewer, decision: r.decision as ReviewDecision, comment: r.comment, countedToward: r.countedToward, reviewedAt: r.reviewedAt.toISOString() };
 }
 
 export function toSubmittedRequest(row: AccessRequest): SubmittedRequest {

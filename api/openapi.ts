@@ -9,6 +9,7 @@ import {
   devLoginSchema,
   healthSchema,
   reviewInputSchema,
+  reviewAnswerSchema,
   revokeInputSchema,
   tokenResponseSchema,
 } from './schemas.js';
@@ -46,7 +47,12 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
     },
     '/api/access-requests/{id}': { get: { summary: 'One access request with its reviews and grant', response: [200, accessRequestViewSchema], params: [idParam] } },
     '/api/access-requests/{id}/reviews': {
-      post: { summary: 'Approve or deny (supervisors, privacy officers)', body: reviewInputSchema, response: [201, accessRequestViewSchema], params: [idParam] },
+      post: {
+        summary: 'Approve or deny (supervisors, privacy officers). Optional Idempotency-Key header: a retry of the same review is answered 200 from the record.',
+        body: reviewInputSchema,
+        response: [201, reviewAnswerSchema],
+        params: [idParam, { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
+      },
     },
     '/api/access-requests/{id}/revoke': {
       post: { summary: 'Revoke an active grant (requester, its reviewers, security officers)', body: revokeInputSchema, response: [200, accessRequestViewSchema], params: [idParam] },

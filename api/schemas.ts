@@ -80,6 +80,9 @@ export const accessRequestViewSchema = z.object({
   grant: z.object({ approvers: z.array(z.string()), activatedAt: z.string(), expiresAt: z.string(), endedAt: z.string().nullable() }).nullable(),
 });
 
+/** The answer to a review: the request as recorded, and the caller's own review in it. */
+export const reviewAnswerSchema = accessRequestViewSchema.extend({ review: reviewViewSchema });
+
 export const accessRequestListSchema = z.object({ items: z.array(accessRequestViewSchema), nextCursor: z.string().nullable() });
 export const tokenResponseSchema = z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() });
 export const devLoginResponseSchema = z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() });

@@ -72,6 +72,8 @@ export interface ReviewInput {
   comment?: string;
   /** The hash of the request the reviewer saw. */
   requestHash: string;
+  /** The reviewer's Idempotency-Key, kept with the review so a retry finds it. */
+  idempotencyKey?: string;
 }
 
 export interface RecordedReview {

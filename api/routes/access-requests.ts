@@ -19,6 +19,11 @@ export function principalOf(req: Request): Principal {
   return principal;
 }
 
+function idempotencyKeyOf(req: Request): string | undefined {
+  const raw = req.get('Idempotency-Key');
+  return raw === undefined ? undefined : parseOr400(idempotencyKeySchema, raw);
+}
+
 function idParam(req: Request): string {
   return parseOr400(accessRequestIdSchema, req.params.id);
 }
@@ -30,9 +35,7 @@ export function accessRequestRoutes(service: AccessRequestService, config: AppCo
   router.post('/api/access-requests', async (req, res) => {
     const principal = principalOf(req);
     const body = parseOr400(submission, req.body);
-    const rawKey = req.get('Idempotency-Key');
-    const idempotencyKey = rawKey === undefined ? undefined : parseOr400(idempotencyKeySchema, rawKey);
-    const { view, replayed } = await service.submit(principal, body, idempotencyKey);
+    const { view, replayed } = await service.submit(principal, body, idempotencyKeyOf(req));
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(replayed ? 200 : 201).location(`/api/access-requests/${view.id}`).json(view);
   });
@@ -46,8 +49,12 @@ export function accessRequestRoutes(service: AccessRequestService, config: AppCo
   });
 
   router.post('/api/access-requests/:id/reviews', async (req, res) => {
-    const view = await service.review(principalOf(req), idParam(req), parseOr400(reviewInputSchema, req.body));
-    res.status(201).json(view);
+    const principal = principalOf(req);
+    const id = idParam(req);
+    const body = parseOr400(reviewInputSchema, req.body);
+    const { answer, replayed } = await service.review(principal, id, body, idempotencyKeyOf(req));
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(replayed ? 200 : 201).json(answer);
   });
 
   router.post('/api/access-requests/:id/revoke', async (req, res) => {

@@ -163,3 +163,87 @@ describe('review rules', () => {
     expect(accepted).toHaveLength(2); // submissionRecorded + carol's review
   });
 });
+
+describe('one reviewer, one decision, whatever the interleaving', () => {
+  it('accepts exactly one of the same reviewer’s approve and deny sent at the same moment, and records the other as refused', async () => {
+    for (let round = 0; round < 3; round++) {
+      const id = await submit();
+      const [approve, deny] = await Promise.all([
+        review(id, users['sup.carol'], { decision: 'approve' }),
+        review(id, users['sup.carol'], { decision: 'deny', comment: 'not for this indication' }),
+      ]);
+      const answers = [
+        { sent: 'approve', ...approve },
+        { sent: 'deny', ...deny },
+      ];
+      const accepted = answers.filter((a) => a.status === 201);
+      const refused = answers.filter((a) => a.status !== 201);
+      expect(accepted).toHaveLength(1);
+      expect(refused).toHaveLength(1);
+      // The answer describes the caller’s own review, as recorded.
+      expect(accepted[0]!.body.review).toMatchObject({ reviewer: 'sup.carol', decision: accepted[0]!.sent });
+      expect(refused[0]!.status).toBe(409);
+      expect(refused[0]!.body.reason).toBe('ALREADY_REVIEWED');
+      const recorded = await api.db.review.findMany({ where: { accessRequestId: id } });
+      expect(recorded.map((r) => r.decision)).toEqual([accepted[0]!.sent]);
+      expect((await rejectedAttempts(id)).map((a) => [a.decision, a.reason])).toEqual([[refused[0]!.sent, 'ALREADY_REVIEWED']]);
+      expect(await status(id)).toBe(accepted[0]!.sent === 'deny' ? 'DENIED' : 'PENDING_REVIEW');
+    }
+  });
+
+  it('answers a retry of the same review with the same Idempotency-Key from the first, before and after the request closed', async () => {
+    const id = await submit();
+    const headers = { 'idempotency-key': `deny-${id}` };
+    const body = { decision: 'deny', comment: 'the indication does not need prior imaging' };
+    const [first, concurrentRetry] = await Promise.all([
+      api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['priv.dave'], body, headers }),
+      api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['priv.dave'], body, headers }),
+    ]);
+    expect([first.status, concurrentRetry.status].sort()).toEqual(expect.arrayContaining([201]));
+    for (const answer of [first, concurrentRetry]) {
+      expect([200, 201]).toContain(answer.status);
+      expect(answer.body.review).toMatchObject({ reviewer: 'priv.dave', decision: 'deny' });
+    }
+    // The denial closed the workflow; a later retry is answered from the records.
+    const late = await api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['priv.dave'], body, headers });
+    expect(late.status).toBe(200);
+    expect(late.headers.get('idempotent-replayed')).toBe('true');
+    expect(late.body).toMatchObject({ status: 'DENIED', review: { reviewer: 'priv.dave', decision: 'deny' } });
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(1);
+    expect(await rejectedAttempts(id)).toEqual([]);
+  });
+
+  it('never answers a different decision under the same Idempotency-Key with the first one’s success', async () => {
+    const id = await submit();
+    const headers = { 'idempotency-key': `same-key-${id}` };
+    const [approve, deny] = await Promise.all([
+      api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['sup.carol'], body: { decision: 'approve' }, headers }),
+      api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['sup.carol'], body: { decision: 'deny', comment: 'changed my mind' }, headers }),
+    ]);
+    expect([approve.status, deny.status].sort()).toEqual([201, 409]);
+    const winner = approve.status === 201 ? 'approve' : 'deny';
+    expect((approve.status === 201 ? approve : deny).body.review.decision).toBe(winner);
+    // Once recorded, the other decision with that key is still a second review.
+    const again = await api.call('POST', `/api/access-requests/${id}/reviews`, {
+      token: users['sup.carol'],
+      body: winner === 'approve' ? { decision: 'deny', comment: 'changed my mind' } : { decision: 'approve' },
+      headers,
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.reason).toBe('ALREADY_REVIEWED');
+    expect(await rejectedAttempts(id)).toHaveLength(2);
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(1);
+  });
+
+  it('records a review that reaches a closed workflow as refused, not as a server error', async () => {
+    const id = await submit();
+    // An operator ended the workflow; the record still says pending, so the API's early
+    // check lets the review through and only Temporal can say the workflow is gone.
+    await api.temporal.workflow.getHandle(id).terminate('closed by an operator in a test');
+    const late = await review(id, users['sup.carol'], { decision: 'approve' });
+    expect(late.status).toBe(409);
+    expect(late.body.reason).toBe('NOT_PENDING');
+    expect((await rejectedAttempts(id)).map((a) => a.reason)).toEqual(['NOT_PENDING']);
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(0);
+  });
+});
