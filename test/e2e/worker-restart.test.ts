@@ -1,4 +1,6 @@
 import path from 'node:path';
+import pg from 'pg';
+import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createRecordActivities } from '../../activities/records.js';
 import { verifyAuditChain } from '../../db/audit-chain.js';
@@ -52,6 +54,80 @@ describe('a worker killed in the middle of a review', () => {
 
     const token = await api.call('POST', `/api/access-requests/${id}/tokens`, { token: alice });
     expect(token.status).toBe(201);
+  });
+});
+
+describe('a worker killed while a record activity is running', () => {
+  it('has the activity retried by Temporal after a restart: one grant, no duplicate rows', async () => {
+    const alice = await api.login('clin.alice');
+    const id = (await api.call('POST', '/api/access-requests', { token: alice, body: submission() })).body.id;
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(201);
+
+    // Every record activity appends to the audit chain last: holding the chain's head row
+    // catches the second approval's activity inside its transaction, its rows written and
+    // not yet committed.
+    const blocker = new pg.Client({ connectionString: inject('databaseUrl') });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    };
+    try {
+      const pending = api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('priv.dave'), body: { decision: 'approve' } });
+      const handle = api.temporal.workflow.getHandle(id);
+      const started = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+      for (let tries = 0; ; tries++) {
+        const pendingActivities = (await handle.describe()).raw.pendingActivities ?? [];
+        if (pendingActivities.some((a) => a.activityType?.name === 'recordReview' && a.state === started)) break;
+        if (tries > 200) throw new Error('the record activity never started');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // And its transaction is waiting on the lock this test holds.
+      const waiting = await blocker.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      );
+      expect(waiting.rows[0].n).toBeGreaterThan(0);
+
+      worker!.child.kill('SIGKILL');
+      await worker!.exited;
+      await release();
+      // The killed attempt's transaction died with its connection: nothing of it remains.
+      expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(1);
+      expect(await api.db.grant.count({ where: { accessRequestId: id } })).toBe(0);
+
+      worker = await startWorker();
+      const approved = await pending;
+      expect(approved.status).toBe(201);
+      expect(approved.body.status).toBe('ACTIVE');
+      expect(approved.body.review).toMatchObject({ reviewer: 'priv.dave', decision: 'approve' });
+    } finally {
+      await release();
+    }
+
+    expect(await api.db.grant.count({ where: { accessRequestId: id } })).toBe(1);
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(2);
+    const events = await api.db.auditEvent.findMany({ where: { accessRequestId: id }, orderBy: { seq: 'asc' } });
+    expect(events.map((e) => e.type)).toEqual(['access_request.submitted', 'review.recorded', 'review.recorded']);
+    expect((await verifyAuditChain(api.db)).ok).toBe(true);
+
+    // Temporal retried it: the attempt that completed was not the first.
+    const history = await api.temporal.workflow.getHandle(id).fetchHistory();
+    const scheduled = new Map<string, string>();
+    for (const event of history.events ?? []) {
+      const attributes = event.activityTaskScheduledEventAttributes;
+      if (attributes) scheduled.set(String(event.eventId), attributes.activityType?.name ?? '');
+    }
+    const attempts = (history.events ?? [])
+      .map((e) => e.activityTaskStartedEventAttributes)
+      .filter((a) => a && scheduled.get(String(a.scheduledEventId)) === 'recordReview')
+      .map((a) => a!.attempt);
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]).toBeGreaterThanOrEqual(2);
   });
 });
 
