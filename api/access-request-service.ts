@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
@@ -27,13 +28,12 @@ export interface ServiceDeps {
   log: Logger;
 }
 
-type UpdateOutcome = { kind: 'accepted' } | { kind: 'refused'; rejection: Rejection } | { kind: 'closed' } | { kind: 'unknown'; error: unknown };
+type UpdateOutcome<T> = { kind: 'accepted'; result: T } | { kind: 'refused'; rejection: Rejection } | { kind: 'closed' } | { kind: 'unknown'; error: unknown };
 
 /** What became of an Update: accepted, refused by a rule, sent to a closed workflow, or not known. */
-async function settleUpdate(send: () => Promise<unknown>): Promise<UpdateOutcome> {
+async function settleUpdate<T>(send: () => Promise<T>): Promise<UpdateOutcome<T>> {
   try {
-    await send();
-    return { kind: 'accepted' };
+    return { kind: 'accepted', result: await send() };
   } catch (error) {
     const rejection = workflowRejection(error);
     if (rejection) return { kind: 'refused', rejection };
@@ -176,18 +176,25 @@ export class AccessRequestService {
     return { view: sameRequestOr422(row), replayed: false };
   }
 
-  /** Sends an Update and turns the workflow's refusal (or its absence) into a problem. */
-  private async update<T>(id: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      const rejection = workflowRejection(error);
-      if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
-      if (error instanceof WorkflowNotFoundError) {
-        throw rejectionProblem('NOT_ACTIVE', `The access request ${id} has ended.`);
-      }
-      throw error;
-    }
+  /**
+   * Sends an Update under an id of our own and settles it. An answer lost on the way (the
+   * frontend restarted, a deadline passed) is asked for again by that id, so an effect that
+   * happened is never answered as a failure.
+   */
+  private async settle<Ret, Args extends [unknown, ...unknown[]]>(id: string, update: UpdateDefinition<Ret, Args>, args: Args, updateId: string = randomUUID()): Promise<UpdateOutcome<Ret>> {
+    const handle = this.handle(id);
+    const outcome = await settleUpdate(() => handle.executeUpdate(update, { args, updateId }));
+    if (outcome.kind !== 'unknown') return outcome;
+    return settleUpdate(() => handle.getUpdateHandle<Ret>(updateId).result());
+  }
+
+  /** Settles an Update and turns the workflow's refusal (or its absence) into a problem. */
+  private async update<Ret, Args extends [unknown, ...unknown[]]>(id: string, update: UpdateDefinition<Ret, Args>, args: Args): Promise<Ret> {
+    const outcome = await this.settle(id, update, args);
+    if (outcome.kind === 'accepted') return outcome.result;
+    if (outcome.kind === 'refused') throw rejectionProblem(outcome.rejection.reason, outcome.rejection.detail);
+    if (outcome.kind === 'closed') throw rejectionProblem('NOT_ACTIVE', `The access request ${id} has ended.`);
+    throw outcome.error;
   }
 
   async review(
@@ -213,11 +220,7 @@ export class AccessRequestService {
     // Each distinct review is its own Update: only a retry of the very same review (same
     // reviewer, key and body) may be answered with an earlier result.
     const updateId = idempotencyKey ? `review-${reviewDigest(review)}` : `review-${randomUUID()}`;
-    const handle = this.handle(id);
-    let outcome = await settleUpdate(() => handle.executeUpdate(reviewUpdate, { args: [review], updateId }));
-    // The answer was lost on the way (the frontend restarted, a deadline passed): ask again
-    // for the same Update's outcome before deciding anything.
-    if (outcome.kind === 'unknown') outcome = await settleUpdate(() => handle.getUpdateHandle(updateId).result());
+    const outcome = await this.settle(id, reviewUpdate, [review], updateId);
     if (outcome.kind === 'refused') return refuse(outcome.rejection, 'workflow');
 
     // Accepted, or the workflow has closed: the records are final either way.
@@ -241,7 +244,7 @@ export class AccessRequestService {
     if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
     const byRole =
       principal.username === row.requester ? 'requester' : row.reviews.some((r) => r.reviewer === principal.username) ? 'reviewer' : 'security_officer';
-    await this.update(id, () => this.handle(id).executeUpdate(revokeUpdate, { args: [{ by: principal, byRole, reason, revocationId: randomUUID() }] }));
+    await this.update(id, revokeUpdate, [{ by: principal, byRole, reason, revocationId: randomUUID() }]);
     this.deps.log.info({ accessRequestId: id, revokedBy: principal.username, role: byRole }, 'grant revoked');
     return toView((await this.load(id))!);
   }
@@ -250,7 +253,7 @@ export class AccessRequestService {
     const row = await this.loadVisible(principal, id);
     const rejection = stateFromRecord(row, this.deps.config.policy).judgeCancellation(principal);
     if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
-    await this.update(id, () => this.handle(id).executeUpdate(cancelUpdate, { args: [{ by: principal, reason }] }));
+    await this.update(id, cancelUpdate, [{ by: principal, reason }]);
     this.deps.log.info({ accessRequestId: id, cancelledBy: principal.username }, 'access request withdrawn');
     return toView((await this.load(id))!);
   }
@@ -271,9 +274,7 @@ export class AccessRequestService {
     // Never past the grant's end, and whole seconds, as JWT times are.
     const expiresAt = Math.floor(Math.min(issuedAt + config.tokens.ttlSeconds * 1000, row.grant!.expiresAt.getTime()) / 1000) * 1000;
     if (expiresAt <= issuedAt) throw rejectionProblem('NOT_ACTIVE', 'The grant ends within the second; no token can be issued.');
-    const authorization = await this.update(id, () =>
-      this.handle(id).executeUpdate(authorizeTokenUpdate, { args: [{ by: principal, jti, kid: key.kid, issuedAt, expiresAt }] }),
-    );
+    const authorization = await this.update(id, authorizeTokenUpdate, [{ by: principal, jti, kid: key.kid, issuedAt, expiresAt }]);
     const token = await signPacsToken(
       {
         issuer: config.tokens.issuer,
