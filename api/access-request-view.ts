@@ -1,14 +1,14 @@
-import type { AccessRequest, Grant, Review } from '../generated/prisma/client.js';
+import type { AccessRequest, AccessRequestStudy, Grant, Review } from '../generated/prisma/client.js';
 import type { AccessRequestStatus, PurposeOfUse, ReviewDecision, ReviewerRole, SubmittedRequest } from '../domain/access-request.js';
 import { AccessRequestState } from '../domain/review-engine.js';
 import type { ReviewPolicy } from '../domain/access-request.js';
 import type { z } from 'zod';
 import type { accessRequestViewSchema } from './schemas.js';
 
-export type AccessRequestRecord = AccessRequest & { reviews: Review[]; grant: Grant | null };
+export type AccessRequestRecord = AccessRequest & { reviews: Review[]; grant: Grant | null; confirmedStudies: AccessRequestStudy[] };
 export type AccessRequestView = z.infer<typeof accessRequestViewSchema>;
 
-export const withReviewsAndGrant = { reviews: { orderBy: { reviewedAt: 'asc' } }, grant: true } as const;
+export const withReviewsAndGrant = { reviews: { orderBy: { reviewedAt: 'asc' } }, grant: true, confirmedStudies: true } as const;
 
 export function toView(row: AccessRequestRecord): AccessRequestView {
   return {
@@ -35,7 +35,23 @@ export function toView(row: AccessRequestRecord): AccessRequestView {
           endedAt: row.grant.endedAt?.toISOString() ?? null,
         }
       : null,
+    confirmedStudies: confirmedStudiesView(row),
   };
+}
+
+/** What the PACS confirmed at submission, in the order the studies were requested. */
+function confirmedStudiesView(row: AccessRequestRecord): AccessRequestView['confirmedStudies'] {
+  const order = (uid: string) => row.studyInstanceUids.indexOf(uid);
+  return [...row.confirmedStudies]
+    .sort((a, b) => order(a.studyInstanceUid) - order(b.studyInstanceUid))
+    .map((s) => ({
+      studyInstanceUid: s.studyInstanceUid,
+      patientId: s.patientId,
+      modalities: s.modalities,
+      studyDate: s.studyDate,
+      description: s.description,
+      confirmedAt: s.confirmedAt.toISOString(),
+    }));
 }
 
 export function reviewView(r: Review): AccessRequestView['reviews'][number] {

@@ -21,6 +21,7 @@ const server = createApi({ config, log, ...runtime }).listen(config.api.port, co
   } else {
     log.info({ issuer: config.auth.oidc.issuer }, 'callers authenticate with the OIDC issuer; dev login is off');
   }
+  if (!config.pacs) log.warn('NO PACS CONFIGURED (PACS_DICOMWEB_URL): every submission is refused, as no study can be confirmed.');
 });
 
 function shutdown(): void {

@@ -96,6 +96,9 @@ export function createGateway(deps: GatewayDeps): express.Express {
         query = new URLSearchParams(rawQuery);
         for (const key of query.keys()) if (!WADO_QUERY_KEYS.has(key)) throw new Refusal(403, 'QUERY_NOT_ALLOWED', `${key} is not a retrieve parameter served here.`);
       }
+      // Whatever is served belongs to the token's patient, as the PACS says: the study in the
+      // path, or every granted study for a study-level QIDO (confined to them above).
+      await deps.hierarchy.assertPatient(study !== undefined ? [study] : token.studies, token.patientId);
       if (study) await deps.hierarchy.assertContained(study, 'series' in route ? route.series : undefined, 'instance' in route ? route.instance : undefined);
 
       // The DICOMweb plugin has no /thumbnail: a small rendering stands in for it.

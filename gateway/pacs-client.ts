@@ -1,34 +1,22 @@
+import { DicomwebClient, PacsFailedError, PacsUnavailableError, type PacsSettings } from '../pacs/dicomweb-client.js';
+import { findStudies, type StudyFacts } from '../pacs/study-facts.js';
 import { Refusal } from './refusal.js';
 
-/**
- * Orthanc does not decode %2C, and commas separate values in DICOMweb parameters (a list of
- * UIDs, a viewport's width and height): every other reserved character stays encoded.
- */
-function serialise(query: URLSearchParams): string {
-  const encode = (text: string) => encodeURIComponent(text).replace(/%2C/gi, ',');
-  return [...query].map(([key, value]) => `${encode(key)}=${encode(value)}`).join('&');
-}
-
-/** The PACS behind the gateway, spoken to with the gateway's own credentials. */
+/** The PACS behind the gateway, spoken to with the gateway's own credentials; its failures as refusals. */
 export class PacsClient {
-  private readonly authorization: string;
+  private readonly client: DicomwebClient;
 
-  constructor(private readonly options: { dicomwebUrl: string; username: string; password: string; timeoutMs?: number }) {
-    this.authorization = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
+  constructor(options: PacsSettings) {
+    this.client = new DicomwebClient(options);
   }
 
   /** `path` starts below the DICOMweb root, e.g. /studies/1.2.3/metadata. */
   async get(path: string, query: URLSearchParams | undefined, accept: string | undefined): Promise<Response> {
-    const url = `${this.options.dicomwebUrl}${path}${query && [...query].length ? `?${serialise(query)}` : ''}`;
     try {
-      return await fetch(url, {
-        // Identity: the body is streamed on as it comes, and its length is counted as served.
-        headers: { authorization: this.authorization, 'accept-encoding': 'identity', ...(accept ? { accept } : {}) },
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-        redirect: 'error',
-      });
-    } catch {
-      throw new Refusal(503, 'PACS_UNAVAILABLE', 'The PACS did not answer.');
+      return await this.client.get(path, query, accept);
+    } catch (error) {
+      if (error instanceof PacsUnavailableError) throw new Refusal(503, 'PACS_UNAVAILABLE', 'The PACS did not answer.');
+      throw error;
     }
   }
 
@@ -38,5 +26,16 @@ export class PacsClient {
     if (!response.ok) return [];
     const body = await response.text();
     return body ? (JSON.parse(body) as unknown[]) : [];
+  }
+
+  /** What the PACS says each of `uids` is (see findStudies). */
+  async studies(uids: readonly string[]): Promise<Map<string, StudyFacts[]>> {
+    try {
+      return await findStudies(this.client, uids);
+    } catch (error) {
+      if (error instanceof PacsUnavailableError) throw new Refusal(503, 'PACS_UNAVAILABLE', 'The PACS did not answer.');
+      if (error instanceof PacsFailedError) throw new Refusal(502, 'PACS_ERROR', 'The PACS failed.');
+      throw error;
+    }
   }
 }

@@ -16,6 +16,8 @@ const claimsSchema = z.object({
   exp: z.number(),
   grant_id: z.string().min(1),
   study_instance_uids: z.array(dicomUid).min(1),
+  /** The patient every granted study belongs to, as the PACS confirmed at submission. */
+  patient_id: z.string().min(1).max(64),
   purpose_of_use: z.string(),
 });
 
@@ -24,6 +26,8 @@ export interface VerifiedToken {
   jti: string;
   grantId: string;
   studies: ReadonlySet<string>;
+  /** Checked against the PACS for every study served; never logged. */
+  patientId: string;
   purposeOfUse: string;
   expiresAtMs: number;
 }
@@ -88,6 +92,7 @@ export class TokenVerifier {
       jti: claims.data.jti,
       grantId: claims.data.grant_id,
       studies: new Set(claims.data.study_instance_uids),
+      patientId: claims.data.patient_id,
       purposeOfUse: claims.data.purpose_of_use,
       expiresAtMs: claims.data.exp * 1000,
     };

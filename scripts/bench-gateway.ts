@@ -10,6 +10,7 @@ import { signPacsToken } from '../tokens/pacs-token.js';
 import { startBenchServers } from './bench/bench-servers.js';
 import { measure, type RunStats } from './bench/stats.js';
 import { startOrthanc } from './lib/orthanc-server.js';
+import { scratchDir } from './lib/ephemeral-servers.js';
 import { freePort, startProcess, waitFor } from './lib/processes.js';
 import { step } from './lib/progress.js';
 import { loadSyntheticStudies } from './lib/synthetic-studies.js';
@@ -18,11 +19,13 @@ const requests = Number(process.env.BENCH_REQUESTS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const decisions = Number(process.env.BENCH_DECISIONS ?? 3000);
 
-const servers = await startBenchServers('bench-gw');
+// The PACS first: the API confirms each study's patient with it at submission.
+const pacsDir = scratchDir('iar-bench-pacs-');
+const orthanc = await startOrthanc({ dataDir: pacsDir, httpPort: await freePort(), logFile: path.join(pacsDir, 'orthanc.log') });
+const [study] = await loadSyntheticStudies(orthanc);
+const servers = await startBenchServers('bench-gw', { PACS_DICOMWEB_URL: orthanc.dicomwebUrl, PACS_USERNAME: orthanc.username, PACS_PASSWORD: orthanc.password });
 const { workDir, api, post, login, runtime } = servers;
 const keys = runtime.keys;
-const orthanc = await startOrthanc({ dataDir: path.join(workDir, 'orthanc'), httpPort: await freePort(), logFile: path.join(workDir, 'orthanc.log') });
-const [study] = await loadSyntheticStudies(orthanc);
 
 const alice = await login('clin.alice');
 const { id } = await post('/api/access-requests', alice, { studyInstanceUids: [study!.studyInstanceUid], patientId: study!.patientId, purposeOfUse: 'TREAT', justification: 'gateway benchmark run', durationMinutes: 60 });
@@ -89,7 +92,7 @@ for (let i = 0; i < decisions; i++) {
   const now = Date.now();
   fresh.push(
     await signPacsToken(
-      { issuer: api, audience: 'iar-pacs-gateway', subject: 'clin.alice', jti: `bench-${i}`, issuedAt: now, expiresAt: now + 300_000, grantId: id, studyInstanceUids: [study!.studyInstanceUid], purposeOfUse: 'TREAT', subjectRole: 'clinician', approvers: ['sup.carol', 'priv.dave'] },
+      { issuer: api, audience: 'iar-pacs-gateway', subject: 'clin.alice', jti: `bench-${i}`, issuedAt: now, expiresAt: now + 300_000, grantId: id, studyInstanceUids: [study!.studyInstanceUid], patientId: study!.patientId, purposeOfUse: 'TREAT', subjectRole: 'clinician', approvers: ['sup.carol', 'priv.dave'] },
       key,
     ),
   );

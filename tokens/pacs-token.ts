@@ -14,6 +14,8 @@ export interface PacsTokenClaims {
   expiresAt: number;
   grantId: string;
   studyInstanceUids: string[];
+  /** The patient the PACS confirmed every study belongs to; the gateway checks it again. */
+  patientId: string;
   purposeOfUse: string;
   subjectRole: string;
   approvers: string[];
@@ -28,6 +30,7 @@ export async function signPacsToken(claims: PacsTokenClaims, key: ActiveKey): Pr
   return new SignJWT({
     grant_id: claims.grantId,
     study_instance_uids: claims.studyInstanceUids,
+    patient_id: claims.patientId,
     purpose_of_use: claims.purposeOfUse,
     extensions: {
       ihe_iua: { subject_role: { code: claims.subjectRole }, purpose_of_use: purpose },

@@ -11,13 +11,15 @@ export interface SyntheticStudy {
   patientName: string;
   modality: string;
   description: string;
+  /** DICOM date (YYYYMMDD). */
+  studyDate?: string;
   series: { seriesInstanceUid: string; instances: string[] }[];
 }
 
 const PLAN = [
-  { patientId: 'SYN-0001', patientName: 'SYNTHETIC^ALICE', modality: 'CT', description: 'Synthetic CT chest' },
-  { patientId: 'SYN-0001', patientName: 'SYNTHETIC^ALICE', modality: 'CR', description: 'Synthetic chest radiograph' },
-  { patientId: 'SYN-0002', patientName: 'SYNTHETIC^BOB', modality: 'MR', description: 'Synthetic MR knee' },
+  { patientId: 'SYN-0001', patientName: 'SYNTHETIC^ALICE', modality: 'CT', description: 'Synthetic CT chest', studyDate: '20240115' },
+  { patientId: 'SYN-0001', patientName: 'SYNTHETIC^ALICE', modality: 'CR', description: 'Synthetic chest radiograph', studyDate: '20240302' },
+  { patientId: 'SYN-0002', patientName: 'SYNTHETIC^BOB', modality: 'MR', description: 'Synthetic MR knee', studyDate: '20240521' },
 ];
 const SERIES_PER_STUDY = 2;
 const INSTANCES_PER_SERIES = 3;
@@ -37,6 +39,26 @@ export function syntheticStudies(): SyntheticStudy[] {
   });
 }
 
+/**
+ * A small study (one series of one instance) with a UID and patient of the caller's choosing,
+ * for tests that need the PACS to hold particular studies.
+ */
+export function syntheticStudy(
+  studyInstanceUid: string,
+  patientId: string,
+  options: { modality?: string; description?: string; patientName?: string; studyDate?: string } = {},
+): SyntheticStudy {
+  return {
+    studyInstanceUid,
+    patientId,
+    studyDate: options.studyDate ?? '20240115',
+    patientName: options.patientName ?? `SYNTHETIC^${patientId.replace(/[^A-Z0-9]/gi, '')}`,
+    modality: options.modality ?? 'CT',
+    description: options.description ?? `Synthetic study of ${patientId}`,
+    series: [{ seriesInstanceUid: `${studyInstanceUid}.1`, instances: [`${studyInstanceUid}.1.1`] }],
+  };
+}
+
 /** A 256×256 8-bit phantom: a gradient with a disc whose size varies per instance. */
 async function phantomPng(seed: number): Promise<Buffer> {
   const size = 256;
@@ -51,13 +73,19 @@ async function phantomPng(seed: number): Promise<Buffer> {
   return sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).png().toBuffer();
 }
 
-/** Loads the catalogue into Orthanc over its REST API; skips studies already there. */
-export async function loadSyntheticStudies(orthanc: { restUrl: string; username: string; password: string }): Promise<SyntheticStudy[]> {
+/**
+ * Loads the catalogue (or `studies`) into Orthanc over its REST API; skips a study UID already
+ * there unless `always` (which can put the same study UID under a second patient).
+ */
+export async function loadSyntheticStudies(
+  orthanc: { restUrl: string; username: string; password: string },
+  studies: SyntheticStudy[] = syntheticStudies(),
+  options: { always?: boolean } = {},
+): Promise<SyntheticStudy[]> {
   const authorization = `Basic ${Buffer.from(`${orthanc.username}:${orthanc.password}`).toString('base64')}`;
-  const studies = syntheticStudies();
   for (const study of studies) {
-    const lookup = await fetch(`${orthanc.restUrl}/tools/lookup`, { method: 'POST', headers: { authorization }, body: study.studyInstanceUid });
-    if (lookup.ok && ((await lookup.json()) as unknown[]).length > 0) continue;
+    const lookup = options.always ? undefined : await fetch(`${orthanc.restUrl}/tools/lookup`, { method: 'POST', headers: { authorization }, body: study.studyInstanceUid });
+    if (lookup?.ok && ((await lookup.json()) as unknown[]).length > 0) continue;
     let seed = 0;
     for (const [r, series] of study.series.entries()) {
       for (const [i, sop] of series.instances.entries()) {
@@ -72,6 +100,7 @@ export async function loadSyntheticStudies(orthanc: { restUrl: string; username:
               PatientName: study.patientName,
               StudyInstanceUID: study.studyInstanceUid,
               StudyDescription: study.description,
+              ...(study.studyDate ? { StudyDate: study.studyDate } : {}),
               AccessionNumber: `ACC${study.studyInstanceUid.split('.').pop()}`,
               SeriesInstanceUID: series.seriesInstanceUid,
               SeriesNumber: String(r + 1),

@@ -10,16 +10,16 @@ import { freePort } from '../../scripts/lib/processes.js';
 import { scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
-import { grantAndToken, startGateway, startPacs } from '../support/gateway-harness.js';
+import { grantAndToken, pacsEnv, startGateway, startPacs } from '../support/gateway-harness.js';
 
 const log = createLogger('journal-test', 'silent');
 let api: ApiHarness;
 let orthanc: OrthancServer;
 
 beforeAll(async () => {
-  api = await startApi();
-  await ensureClinician(api, 'clin.jules', 'Jules (clinician, journal tests)');
   ({ orthanc } = await startPacs());
+  api = await startApi(pacsEnv(orthanc));
+  await ensureClinician(api, 'clin.jules', 'Jules (clinician, journal tests)');
 });
 afterAll(async () => {
   await orthanc?.process.stop();

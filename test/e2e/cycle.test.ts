@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../db/audit-chain.js';
-import { startApi, submission, tokensFor, STUDY_A, type ApiHarness } from '../support/api-harness.js';
+import { startApi, submission, tokensFor, STUDY_A, STUDY_OF_SYN_0002, type ApiHarness } from '../support/api-harness.js';
 
 let api: ApiHarness;
 let users: Awaited<ReturnType<typeof tokensFor>>;
@@ -52,6 +52,7 @@ describe('the full cycle: request → two-person review → record → token', (
       sub: 'clin.alice',
       grant_id: id,
       study_instance_uids: [STUDY_A],
+      patient_id: 'SYN-0001',
       purpose_of_use: 'TREAT',
       extensions: {
         ihe_iua: { subject_role: { code: 'clinician' }, purpose_of_use: { code: 'TREAT' } },
@@ -84,7 +85,7 @@ describe('the full cycle: request → two-person review → record → token', (
 
   it('lists requests by role: clinicians their own, supervisors their departments, auditors all', async () => {
     const alices = await api.call('POST', '/api/access-requests', { token: users['clin.alice'], body: submission() });
-    const bobs = await api.call('POST', '/api/access-requests', { token: users['clin.bob'], body: submission({ patientId: 'SYN-0002' }) });
+    const bobs = await api.call('POST', '/api/access-requests', { token: users['clin.bob'], body: submission({ studyInstanceUids: [STUDY_OF_SYN_0002], patientId: 'SYN-0002' }) });
     const ids = (list: { body: { items: { id: string }[] } }) => list.body.items.map((i) => i.id);
 
     const forAlice = await api.call('GET', '/api/access-requests?limit=100', { token: users['clin.alice'] });

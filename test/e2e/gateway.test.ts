@@ -7,7 +7,7 @@ import { freePort } from '../../scripts/lib/processes.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import type { SyntheticStudy } from '../../scripts/lib/synthetic-studies.js';
 import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
-import { grantAndToken, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
+import { grantAndToken, pacsEnv, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 
 let api: ApiHarness;
 let orthanc: OrthancServer;
@@ -19,10 +19,11 @@ let grant: { id: string; token: string };
 const REQUESTER = 'clin.gwen';
 
 beforeAll(async () => {
-  api = await startApi();
+  // The PACS first: the API confirms each submitted study's patient with it.
+  ({ orthanc, studies } = await startPacs());
+  api = await startApi(pacsEnv(orthanc));
   // A requester of this file's own, so the per-user token rate limit is not shared.
   await ensureClinician(api, REQUESTER, 'Gwen (clinician, gateway tests)');
-  ({ orthanc, studies } = await startPacs());
   [granted, other] = [studies[0]!, studies[2]!];
   gateway = await startGateway(api, orthanc);
   grant = await grantAndToken(api, [granted.studyInstanceUid], REQUESTER);
@@ -225,7 +226,7 @@ describe('tokens', () => {
     const key = options.key === 'other' ? (await generateKeyPair('ES256')).privateKey : (await api.keys.activeKey()).key;
     const kid = (await api.keys.activeKey()).kid;
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ grant_id: grant.id, study_instance_uids: [granted.studyInstanceUid], purpose_of_use: 'TREAT', ...options.claims })
+    return new SignJWT({ grant_id: grant.id, study_instance_uids: [granted.studyInstanceUid], patient_id: granted.patientId, purpose_of_use: 'TREAT', ...options.claims })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...options.header })
       .setIssuer((options.claims?.iss as string) ?? api.url)
       .setAudience((options.claims?.aud as string) ?? 'iar-pacs-gateway')
@@ -329,6 +330,74 @@ describe('tokens', () => {
 
   it('refuses a token signed by a key that is not the API’s', async () => {
     expect((await open(await forged({ key: 'other' }))).status).toBe(401);
+  });
+});
+
+describe('the patient', () => {
+  // Tokens signed with the API's own key for the active grant: only the patient check stands
+  // between them and another patient's images.
+  const signed = async (claims: Record<string, unknown>) => {
+    const { key, kid } = await api.keys.activeKey();
+    const now = Math.floor(Date.now() / 1000);
+    const jti = crypto.randomUUID();
+    const token = await new SignJWT({ grant_id: grant.id, purpose_of_use: 'TREAT', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+      .setIssuer(api.url)
+      .setAudience('iar-pacs-gateway')
+      .setSubject(REQUESTER)
+      .setJti(jti)
+      .setIssuedAt(now - 10)
+      .setNotBefore(now - 10)
+      .setExpirationTime(now + 120)
+      .sign(key);
+    return { token, jti };
+  };
+  const recordsOf = async (jti: string) => {
+    await gateway.journal.flush();
+    return gateway.db.gatewayAccessRecord.findMany({ where: { jti }, orderBy: { occurredAt: 'asc' } });
+  };
+
+  it('names the patient in the token the API issues', async () => {
+    expect(decodeJwt(grant.token)).toMatchObject({ patient_id: granted.patientId, study_instance_uids: [granted.studyInstanceUid] });
+  });
+
+  it('refuses a study the PACS holds under another patient than the token’s, and records why', async () => {
+    // Issue 8: a study of SYN-0002 in a grant for SYN-0001.
+    expect(other.patientId).not.toBe(granted.patientId);
+    const { token, jti } = await signed({ study_instance_uids: [granted.studyInstanceUid, other.studyInstanceUid], patient_id: granted.patientId });
+    const { base, instancePath } = paths(other);
+    const asked = [`${base}/metadata`, `${instancePath}/frames/1`, `${instancePath}/rendered`, `${base}/series`, '/dicom-web/studies'];
+    for (const path of asked) {
+      const response = await through(path, { token });
+      expect(response.status, path).toBe(403);
+      const body = (await response.json()) as { title: string; detail: string };
+      expect(body.title).toBe('PATIENT_MISMATCH');
+      expect(body.detail).not.toMatch(/SYN-/);
+    }
+    // The granted study of the right patient still opens with the same token.
+    expect((await through(`${paths(granted).base}/metadata`, { token })).status).toBe(200);
+    const records = await recordsOf(jti);
+    expect(records.map((r) => [r.outcome, r.reason])).toEqual([...asked.map(() => ['refused', 'PATIENT_MISMATCH']), ['served', null]]);
+    expect(records[0]).toMatchObject({ username: REQUESTER, grantId: grant.id, study: other.studyInstanceUid, status: 403 });
+    for (const record of records) expect(JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toMatch(/SYN-/);
+  });
+
+  it('refuses a token whose patient is not the granted study’s, at every level', async () => {
+    const { token, jti } = await signed({ study_instance_uids: [granted.studyInstanceUid], patient_id: other.patientId });
+    const { base, series, instancePath } = paths(granted);
+    for (const path of [`${base}/metadata`, `${base}/series/${series}/metadata`, `${instancePath}/frames/1`, '/dicom-web/studies']) {
+      const response = await through(path, { token });
+      expect(response.status, path).toBe(403);
+      expect(((await response.json()) as { title: string }).title).toBe('PATIENT_MISMATCH');
+    }
+    expect((await recordsOf(jti)).every((r) => r.reason === 'PATIENT_MISMATCH')).toBe(true);
+  });
+
+  it('refuses a token that names no patient', async () => {
+    const { token } = await signed({ study_instance_uids: [granted.studyInstanceUid] });
+    const response = await through(`${paths(granted).base}/metadata`, { token });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { title: string }).title).toBe('BAD_TOKEN');
   });
 });
 

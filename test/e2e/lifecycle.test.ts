@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, submission, tokensFor, type ApiHarness } from '../support/api-harness.js';
+import { startApi, submission, tokensFor, STUDY_OF_SYN_0002, type ApiHarness } from '../support/api-harness.js';
 
 let api: ApiHarness;
 let users: Awaited<ReturnType<typeof tokensFor>>;
@@ -103,7 +103,7 @@ describe('tokens', () => {
     try {
       // clin.bob: no other test issues tokens for him.
       const bob = await limited.login('clin.bob');
-      const id = (await limited.call('POST', '/api/access-requests', { token: bob, body: submission({ patientId: 'SYN-0002' }) })).body.id;
+      const id = (await limited.call('POST', '/api/access-requests', { token: bob, body: submission({ studyInstanceUids: [STUDY_OF_SYN_0002], patientId: 'SYN-0002' }) })).body.id;
       await limited.call('POST', `/api/access-requests/${id}/reviews`, { token: await limited.login('sup.carol'), body: { decision: 'approve' } });
       await limited.call('POST', `/api/access-requests/${id}/reviews`, { token: await limited.login('priv.dave'), body: { decision: 'approve' } });
       const statuses: number[] = [];

@@ -7,7 +7,7 @@ import { rfc5424, SyslogSender } from '../../audit/syslog-sender.js';
 import { scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
-import { grantAndToken, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
+import { grantAndToken, pacsEnv, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 import { SyslogReceiver } from '../support/syslog-receiver.js';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.1';
@@ -38,9 +38,9 @@ async function access(path: string) {
 }
 
 beforeAll(async () => {
-  api = await startApi();
-  await ensureClinician(api, USER, 'Ivy (clinician, syslog tests)');
   ({ orthanc } = await startPacs());
+  api = await startApi(pacsEnv(orthanc));
+  await ensureClinician(api, USER, 'Ivy (clinician, syslog tests)');
   gateway = await startGateway(api, orthanc);
   receiver = await SyslogReceiver.create(scratchDir('iar-syslog-'));
   forwarder = new AuditForwarder(api.db, new SyslogSender({ url: `tcp://127.0.0.1:${receiver.port}`, timeoutMs: 2_000 }), () => undefined);

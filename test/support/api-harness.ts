@@ -8,6 +8,7 @@ import type { Db } from '../../db/client.js';
 import { createApi } from '../../api/app.js';
 import { connectApiRuntime } from '../../api/runtime.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
+import { STUDY_A } from './pacs-studies.js';
 
 export interface ApiHarness {
   url: string;
@@ -27,6 +28,10 @@ export function testEnv(overrides: Record<string, string> = {}): NodeJS.ProcessE
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: inject('taskQueue'),
     KEY_ENCRYPTION_KEY: inject('keyEncryptionKey'),
+    // The run's PACS: submissions are confirmed against it (test/support/pacs-studies.ts).
+    PACS_DICOMWEB_URL: inject('pacsDicomwebUrl'),
+    PACS_USERNAME: inject('pacsUsername'),
+    PACS_PASSWORD: inject('pacsPassword'),
     DEV_LOGIN: 'true',
     API_PORT: '0',
     LOG_LEVEL: 'silent',
@@ -87,8 +92,7 @@ export async function startApi(overrides: Record<string, string> = {}, adjust?: 
   };
 }
 
-export const STUDY_A = '1.2.826.0.1.3680043.8.498.10001';
-export const STUDY_B = '1.2.826.0.1.3680043.8.498.10002';
+export { STUDY_A, STUDY_B, STUDY_OF_SYN_0002 } from './pacs-studies.js';
 
 export function submission(overrides: Record<string, unknown> = {}) {
   return {

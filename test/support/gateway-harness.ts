@@ -22,6 +22,11 @@ export async function startPacs(): Promise<{ orthanc: OrthancServer; studies: Sy
   return { orthanc, studies: await loadSyntheticStudies(orthanc) };
 }
 
+/** An API's settings for `orthanc`, so that it confirms submissions against the PACS a test started. */
+export function pacsEnv(orthanc: OrthancServer): Record<string, string> {
+  return { PACS_DICOMWEB_URL: orthanc.dicomwebUrl, PACS_USERNAME: orthanc.username, PACS_PASSWORD: orthanc.password };
+}
+
 export interface GatewayHarness {
   url: string;
   db: Db;

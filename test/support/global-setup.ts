@@ -4,6 +4,10 @@ import type { TestProject } from 'vitest/node';
 import { createDb } from '../../db/client.js';
 import { seedDemoDirectory } from '../../db/seed-demo.js';
 import { provisionDatabase, provisionTemporal, scratchDir, startWorkerProcess } from '../../scripts/lib/ephemeral-servers.js';
+import { startOrthanc } from '../../scripts/lib/orthanc-server.js';
+import { freePort } from '../../scripts/lib/processes.js';
+import { loadSyntheticStudies } from '../../scripts/lib/synthetic-studies.js';
+import { PACS_STUDIES, TWICE_HELD_STUDY } from './pacs-studies.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,14 +16,26 @@ declare module 'vitest' {
     taskQueue: string;
     keyEncryptionKey: string;
     workDir: string;
+    /** The PACS every test API confirms submissions against (PACS_STUDIES, TWICE_HELD_STUDY). */
+    pacsDicomwebUrl: string;
+    pacsUsername: string;
+    pacsPassword: string;
   }
 }
 
-/** One real PostgreSQL, one real Temporal server and one real worker for the e2e run. */
+/** One real PostgreSQL, one real Temporal server, one real worker and one PACS for the e2e run. */
 export default async function setup(project: TestProject) {
   const workDir = scratchDir('iar-test-');
   process.stderr.write(`[iar] test servers' logs: ${workDir}\n`);
-  const [database, temporal] = await Promise.all([provisionDatabase(workDir), provisionTemporal(workDir)]);
+  const orthancDir = path.join(workDir, 'orthanc');
+  const [database, temporal, orthanc] = await Promise.all([
+    provisionDatabase(workDir),
+    provisionTemporal(workDir),
+    freePort().then((httpPort) => startOrthanc({ dataDir: orthancDir, httpPort, logFile: path.join(orthancDir, 'orthanc.log') })),
+  ]);
+  await loadSyntheticStudies(orthanc, PACS_STUDIES);
+  // The same study UID under a second patient: the PACS holds it twice.
+  await loadSyntheticStudies(orthanc, [TWICE_HELD_STUDY[1]], { always: true });
   const db = createDb(database.url, { maxConnections: 2 });
   await seedDemoDirectory(db);
   await db.$disconnect();
@@ -31,11 +47,15 @@ export default async function setup(project: TestProject) {
   project.provide('taskQueue', taskQueue);
   project.provide('keyEncryptionKey', randomBytes(32).toString('base64'));
   project.provide('workDir', workDir);
+  project.provide('pacsDicomwebUrl', orthanc.dicomwebUrl);
+  project.provide('pacsUsername', orthanc.username);
+  project.provide('pacsPassword', orthanc.password);
 
   return async () => {
     await worker.stop();
     await temporal.server?.process.stop();
     await database.drop();
     await database.server?.process.stop();
+    await orthanc.process.stop();
   };
 }
