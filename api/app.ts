@@ -48,6 +48,11 @@ export function createApi(deps: ApiDeps): express.Express {
     res.set('X-Content-Type-Options', 'nosniff');
     next();
   });
+  // Answers here can name patients, and dev login hands out tokens: nothing may keep a copy.
+  app.use(['/api', '/auth'], (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
   app.use(requireJson);
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
@@ -61,7 +66,7 @@ export function createApi(deps: ApiDeps): express.Express {
       next(error);
     }
   });
-  app.use(accessRequestRoutes(service, deps.config));
+  app.use(accessRequestRoutes(service, deps.config, deps.db));
   app.use(caseRoutes(deps.db, deps.temporal, deps.keys));
   app.use(notFound);
   app.use(problemHandler(deps.log));

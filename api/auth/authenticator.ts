@@ -5,6 +5,7 @@ import type { Db } from '../../db/client.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import { SIGNING_ALG } from '../../tokens/signing-keys.js';
 import { Problem } from '../problem.js';
+import { usernameSchema } from '../schemas.js';
 import { knownRoles, resolvePrincipal } from './principal.js';
 
 /** Audience of the API's own dev-login tokens; never the gateway's. */
@@ -13,13 +14,15 @@ const OIDC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
 
-function unauthorized(detail: string): Problem {
-  return new Problem(401, 'Unauthenticated', detail);
+/** RFC 6750 §3: no error code when no token came; invalid_token when one came and was refused. */
+function unauthorized(detail: string, tokenSent: boolean): Problem {
+  const challenge = tokenSent ? 'Bearer error="invalid_token"' : 'Bearer';
+  return new Problem(401, 'Unauthenticated', detail, {}, { 'WWW-Authenticate': challenge });
 }
 
 function bearer(authorization: string | undefined): string {
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
-  if (!match) throw unauthorized('Send a bearer token in the Authorization header.');
+  if (!match) throw unauthorized('Send a bearer token in the Authorization header.', /^Bearer\s/i.test(authorization ?? ''));
   return match[1]!;
 }
 
@@ -47,9 +50,9 @@ export function createAuthenticator(config: AppConfig, db: Db, keys: SigningKeyS
       verified = await verify(token);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'ERR_JWT_INVALID';
-      throw unauthorized(`The bearer token was refused (${code}).`);
+      throw unauthorized(`The bearer token was refused (${code}).`, true);
     }
-    if (!/^[A-Za-z0-9._@-]{1,128}$/.test(verified.username)) throw unauthorized('The token names no usable user.');
+    if (!usernameSchema.safeParse(verified.username).success) throw unauthorized('The token names no usable user.', true);
     return resolvePrincipal(db, verified.username, knownRoles(verified.roles));
   };
 }

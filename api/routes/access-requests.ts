@@ -1,5 +1,7 @@
 import { Router, type Request } from 'express';
 import type { AppConfig } from '../../config/config.js';
+import type { Db } from '../../db/client.js';
+import { takeRateLimit } from '../../db/rate-limit.js';
 import type { Principal } from '../../domain/access-request.js';
 import type { AccessRequestService } from '../access-request-service.js';
 import { parseOr400, Problem } from '../problem.js';
@@ -28,13 +30,14 @@ function idParam(req: Request): string {
   return parseOr400(accessRequestIdSchema, req.params.id);
 }
 
-export function accessRequestRoutes(service: AccessRequestService, config: AppConfig): Router {
+export function accessRequestRoutes(service: AccessRequestService, config: AppConfig, db: Db): Router {
   const router = Router();
   const submission = accessRequestInputSchema(config.policy.maxDurationMinutes);
 
   router.post('/api/access-requests', async (req, res) => {
     const principal = principalOf(req);
     const body = parseOr400(submission, req.body);
+    await takeRateLimit(db, 'submissions', principal.username, config.rateLimits.submissionsPerMinute);
     const { view, replayed } = await service.submit(principal, body, idempotencyKeyOf(req));
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(replayed ? 200 : 201).location(`/api/access-requests/${view.id}`).json(view);
@@ -52,6 +55,7 @@ export function accessRequestRoutes(service: AccessRequestService, config: AppCo
     const principal = principalOf(req);
     const id = idParam(req);
     const body = parseOr400(reviewInputSchema, req.body);
+    await takeRateLimit(db, 'reviews', principal.username, config.rateLimits.reviewsPerMinute);
     const { answer, replayed } = await service.review(principal, id, body, idempotencyKeyOf(req));
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(replayed ? 200 : 201).json(answer);

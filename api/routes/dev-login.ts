@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { SignJWT } from 'jose';
 import type { AppConfig } from '../../config/config.js';
 import type { Db } from '../../db/client.js';
+import { takeRateLimit } from '../../db/rate-limit.js';
 import { SIGNING_ALG, type SigningKeyStore } from '../../tokens/signing-keys.js';
 import { API_AUDIENCE } from '../auth/authenticator.js';
 import { knownRoles } from '../auth/principal.js';
@@ -19,6 +20,7 @@ export function devLoginRoutes(config: AppConfig, db: Db, keys: SigningKeyStore)
   router.post('/auth/dev-login', async (req, res) => {
     if (config.auth.kind !== 'dev-login') throw new Problem(404, 'Not found', 'Dev login is off: this API uses an OIDC issuer.');
     const { username } = parseOr400(devLoginSchema, req.body);
+    await takeRateLimit(db, 'dev logins', username, config.rateLimits.devLoginPerMinute);
     const user = await db.user.findUnique({ where: { username } });
     if (!user) throw new Problem(401, 'Unauthenticated', `No seeded user ${username}.`);
     const key = await keys.activeKey();

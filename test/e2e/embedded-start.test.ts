@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,14 @@ async function start(ports: Record<string, string>): Promise<{ child: ChildProce
     });
   });
   return { child, output: () => output };
+}
+
+/** Every file and folder under `dir` that its group or others may use, with its mode. */
+function openToOthers(dir: string): string[] {
+  const stat = lstatSync(dir);
+  const found = !stat.isSymbolicLink() && (stat.mode & 0o077) !== 0 ? [`${dir} ${(stat.mode & 0o777).toString(8)}`] : [];
+  if (stat.isDirectory()) for (const entry of readdirSync(dir)) found.push(...openToOthers(path.join(dir, entry)));
+  return found;
 }
 
 /** Ctrl-C, as a terminal sends it, and the exit code. */
@@ -79,6 +88,12 @@ describe('npm start on the embedded defaults', () => {
     };
     const login = async (username: string) => (await post('/auth/dev-login', undefined, { username })).body.access_token as string;
 
+    // A data folder as an earlier version left it: readable by everyone.
+    chmodSync(dataDir, 0o755);
+    mkdirSync(path.join(dataDir, 'logs'), { recursive: true, mode: 0o755 });
+    writeFileSync(path.join(dataDir, 'logs', 'api.log'), 'from an earlier run\n', { mode: 0o644 });
+    chmodSync(path.join(dataDir, 'logs', 'api.log'), 0o644);
+
     running = await start(ports);
     expect(running.output()).toContain('clin.alice');
     expect(running.output()).toContain(`Temporal Web UI:  http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`);
@@ -100,6 +115,9 @@ describe('npm start on the embedded defaults', () => {
     expect(token.status).toBe(201);
     await jwtVerify(token.body.access_token, createRemoteJWKSet(new URL(`${api}/.well-known/jwks.json`)), { issuer: api, audience: 'iar-pacs-gateway', algorithms: ['ES256'] });
     await openThroughGateway(token.body.access_token);
+    // The database, Temporal's SQLite file, Orthanc's storage, logs, journals and keys: all this user's alone.
+    expect(openToOthers(dataDir)).toEqual([]);
+    expect(lstatSync(dataDir).mode & 0o777).toBe(0o700);
 
     expect(await interrupt(running)).toBe(0);
     expect(running.output()).toContain('stopped.');
@@ -112,6 +130,7 @@ describe('npm start on the embedded defaults', () => {
     const afterRestart = await post(`/api/access-requests/${id}/tokens`, await login('clin.alice'));
     expect(afterRestart.status).toBe(201);
     await openThroughGateway(afterRestart.body.access_token);
+    expect(openToOthers(dataDir)).toEqual([]);
     expect(await interrupt(running)).toBe(0);
   }, 300_000);
 });
