@@ -10,6 +10,8 @@ export const REJECTION_REASONS = {
   NOT_ACTIVE: 409,
   REQUEST_CHANGED: 409,
   COMMENT_REQUIRED: 422,
+  /** The API did not vouch for the sender (a message sent straight to Temporal). */
+  UNVERIFIED_PRINCIPAL: 403,
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;

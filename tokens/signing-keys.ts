@@ -105,12 +105,21 @@ export class SigningKeyStore {
       current = await this.activeRow();
     }
     if (!current) throw new Error('no signing key after rotation');
-    const published = await this.db.signingKey.findMany({
-      where: { OR: [{ retiredAt: null }, { unpublishAfter: { gt: new Date() } }] },
-      orderBy: { createdAt: 'desc' },
-    });
+    const jwks = await publishedPublicKeys(this.db);
     const key = await importPKCS8(unseal(current.sealedPrivateKey, this.kek, current.kid), SIGNING_ALG);
-    this.cached = { at: Date.now(), active: { kid: current.kid, key }, jwks: published.map((k) => k.publicJwk as JWK) };
+    this.cached = { at: Date.now(), active: { kid: current.kid, key }, jwks };
     return this.cached;
   }
+}
+
+/**
+ * The public keys verifiers may trust now: every key not retired, and retired ones until
+ * the last token they can have signed has expired. Needs no key-encryption key.
+ */
+export async function publishedPublicKeys(db: Db): Promise<JWK[]> {
+  const published = await db.signingKey.findMany({
+    where: { OR: [{ retiredAt: null }, { unpublishAfter: { gt: new Date() } }] },
+    orderBy: { createdAt: 'desc' },
+  });
+  return published.map((k) => k.publicJwk as JWK);
 }

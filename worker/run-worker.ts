@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
+import { createPrincipalActivities } from '../activities/principals.js';
 import { createRecordActivities } from '../activities/records.js';
 import type { Db } from '../db/client.js';
 
@@ -13,7 +14,7 @@ export async function createAccessRequestWorker(options: { address: string; name
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createRecordActivities(options.db),
+    activities: { ...createRecordActivities(options.db), ...createPrincipalActivities(options.db) },
   });
   return { worker, connection };
 }

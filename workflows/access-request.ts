@@ -2,15 +2,20 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  currentUpdateInfo,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { ReviewPolicy, SubmittedRequest } from '../domain/access-request.js';
+import type { Principal, ReviewInput, ReviewPolicy, SubmittedRequest } from '../domain/access-request.js';
 import { AccessRequestState } from '../domain/review-engine.js';
 import { Rejection } from '../domain/review-rejection.js';
+import type { createPrincipalActivities } from '../activities/principals.js';
 import type { createRecordActivities } from '../activities/records.js';
+import type { AssertedAction, AssertionCheck } from '../tokens/principal-assertion.js';
 import {
+  type Asserted,
   authorizeTokenUpdate,
   cancelUpdate,
   reviewUpdate,
@@ -20,7 +25,7 @@ import {
 } from './messages.js';
 import { accessRequestStatusKey } from './search-attributes.js';
 
-export interface AccessRequestWorkflowInput {
+export interface AccessRequestWorkflowInput extends Asserted {
   request: SubmittedRequest;
   policy: ReviewPolicy;
   reviewWindowMs: number;
@@ -31,6 +36,20 @@ const records = proxyActivities<ReturnType<typeof createRecordActivities>>({
   retry: { initialInterval: '500 ms', maximumInterval: '10 seconds' },
 });
 
+const principals = proxyActivities<ReturnType<typeof createPrincipalActivities>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 ms', maximumInterval: '10 seconds' },
+});
+
+function samePrincipal(a: Principal, b: Principal): boolean {
+  const sorted = (values: readonly string[]) => [...values].sort().join('\n');
+  return (
+    a.username === b.username &&
+    sorted(a.roles) === sorted(b.roles) &&
+    (a.departmentId ?? null) === (b.departmentId ?? null) &&
+    sorted(a.reviewsForDepartments) === sorted(b.reviewsForDepartments)
+  );
+}
 
 /** A rule's refusal leaves the workflow as a typed, non-retryable failure the API maps to HTTP. */
 function refuse(rejection: Rejection | undefined): void {
@@ -55,6 +74,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   const { request } = input;
   const state = new AccessRequestState(request, input.policy);
   let recorded = false;
+  // Histories from before assertions replay as they ran; every new run checks them.
+  const checkAssertions = patched('principal-assertions');
+  const usedAssertions = new Set<string>();
 
   // Record activities run one after another, so the database sees transitions in the
   // order the workflow made them even when Updates arrive together.
@@ -68,7 +90,46 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     upsertSearchAttributes([{ key: accessRequestStatusKey, value: state.status }]);
   }
 
+  /**
+   * The principal the API vouches for as the sender of `message`, or a refusal that is
+   * recorded here, since a message sent straight to Temporal leaves no trace anywhere else.
+   */
+  function refusalOf(check: AssertionCheck, claimed: Principal): { reason: string; detail: string } | undefined {
+    if (!check.ok) return check;
+    if (usedAssertions.has(check.jti)) return { reason: 'ASSERTION_REPLAYED', detail: 'This assertion has been used before.' };
+    if (!samePrincipal(check.principal, claimed)) return { reason: 'ASSERTION_MISMATCH', detail: 'The assertion names another principal than the message.' };
+    return undefined;
+  }
+
+  async function vouchedFor(action: AssertedAction, claimed: Principal, message: Asserted, decision?: string): Promise<Principal> {
+    if (!checkAssertions) return claimed;
+    const { assertion, ...body } = message;
+    const check = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: request.id, action, body } });
+    const refusal = refusalOf(check, claimed);
+    if (check.ok && !refusal) {
+      usedAssertions.add(check.jti);
+      return check.principal;
+    }
+    const { reason, detail } = refusal ?? { reason: 'ASSERTION_INVALID', detail: 'The assertion could not be checked.' };
+    const messageId = currentUpdateInfo()?.id ?? `${action}:${Date.now()}`;
+    await record(() =>
+      records.recordRefusedMessage({ messageId: `${request.id}:${messageId}`, accessRequestId: request.id, requestRecorded: true, action, claimedBy: claimed.username, decision, reason, detail }),
+    );
+    throw ApplicationFailure.create({ type: 'UNVERIFIED_PRINCIPAL', message: `${reason}: ${detail}`, nonRetryable: true });
+  }
+
   setHandler(snapshotQuery, () => state.snapshot());
+
+  /** A workflow started straight on Temporal, without the API, fails and records nothing but why. */
+  async function refuseUnvouchedSubmission(): Promise<void> {
+    const { assertion, ...body } = input;
+    const check = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: request.id, action: 'submit', body } });
+    const vouched = check.ok && check.principal.username === request.requester && check.principal.roles.includes('clinician') && check.principal.departmentId === request.departmentId;
+    if (vouched) return;
+    const refusal = check.ok ? { reason: 'ASSERTION_MISMATCH', detail: 'The assertion names another requester or department.' } : check;
+    await records.recordRefusedMessage({ messageId: `${request.id}:submit`, accessRequestId: request.id, requestRecorded: false, action: 'submit', claimedBy: request.requester, reason: refusal.reason, detail: refusal.detail });
+    throw ApplicationFailure.create({ type: 'UNVERIFIED_PRINCIPAL', message: `${refusal.reason}: ${refusal.detail}`, nonRetryable: true });
+  }
 
   setHandler(submissionRecordedUpdate, async () => {
     await condition(() => recorded);
@@ -77,7 +138,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
 
   setHandler(
     reviewUpdate,
-    async (review) => {
+    async (message) => {
+      const reviewer = await vouchedFor('review', message.reviewer, message, message.decision);
+      const review: ReviewInput = { reviewer, decision: message.decision, comment: message.comment, requestHash: message.requestHash, idempotencyKey: message.idempotencyKey };
       const reviewedAt = Date.now();
       const verdict = orRefuse(() => state.applyReview(review, reviewedAt));
       publishStatus();
@@ -110,7 +173,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
 
   setHandler(
     revokeUpdate,
-    async ({ by, byRole, reason, revocationId }) => {
+    async (message) => {
+      const { byRole, reason, revocationId } = message;
+      const by = await vouchedFor('revoke', message.by, message);
       refuse(state.judgeRevocation(by));
       const revokedAt = Date.now();
       state.end('REVOKED', revokedAt, reason);
@@ -123,7 +188,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
 
   setHandler(
     cancelUpdate,
-    async ({ by, reason }) => {
+    async (message) => {
+      const { reason } = message;
+      const by = await vouchedFor('cancel', message.by, message);
       refuse(state.judgeCancellation(by));
       const endedAt = Date.now();
       state.end('CANCELLED', endedAt, reason?.trim() || 'withdrawn by the requester');
@@ -137,13 +204,14 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   setHandler(
     authorizeTokenUpdate,
     async (issue) => {
-      refuse(state.judgeTokenIssue(issue.by, Date.now()));
+      const by = await vouchedFor('authorizeToken', issue.by, issue);
+      refuse(state.judgeTokenIssue(by, Date.now()));
       await record(() =>
         records.recordTokenIssued({
           accessRequestId: request.id,
           jti: issue.jti,
           kid: issue.kid,
-          subject: issue.by.username,
+          subject: by.username,
           issuedAt: issue.issuedAt,
           expiresAt: issue.expiresAt,
         }),
@@ -161,7 +229,11 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   );
 
   const submittedAt = Date.now();
-  await record(() => records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + input.reviewWindowMs }));
+  // Queued first, so nothing about this request is recorded before the request itself.
+  await record(async () => {
+    if (checkAssertions) await refuseUnvouchedSubmission();
+    await records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + input.reviewWindowMs });
+  });
   recorded = true;
 
   const decided = await condition(() => state.status !== 'PENDING_REVIEW', input.reviewWindowMs);

@@ -3,21 +3,29 @@ import type { Principal, ReviewInput } from '../domain/access-request.js';
 import type { AccessRequestSnapshot } from '../domain/review-engine.js';
 
 // An access request's message API. Every Update carries the authenticated principal in its
-// arguments, because Temporal's client identity is not authenticated.
+// arguments, because Temporal's client identity is not authenticated, and the API's signed
+// assertion that this principal sent exactly this message (tokens/principal-assertion.ts).
 
-export interface RevocationInput {
+/** What the API vouches for; optional only so that histories from before it still replay. */
+export interface Asserted {
+  assertion?: string;
+}
+
+export type ReviewMessage = ReviewInput & Asserted;
+
+export interface RevocationInput extends Asserted {
   by: Principal;
   byRole: string;
   reason: string;
   revocationId: string;
 }
 
-export interface CancellationInput {
+export interface CancellationInput extends Asserted {
   by: Principal;
   reason?: string;
 }
 
-export interface TokenIssueInput {
+export interface TokenIssueInput extends Asserted {
   by: Principal;
   jti: string;
   kid: string;
@@ -33,7 +41,7 @@ export interface TokenIssueAuthorization {
 
 /** Resolves once the submission is in the database, so the API never answers before it. */
 export const submissionRecordedUpdate = defineUpdate<AccessRequestSnapshot>('submissionRecorded');
-export const reviewUpdate = defineUpdate<AccessRequestSnapshot, [ReviewInput]>('review');
+export const reviewUpdate = defineUpdate<AccessRequestSnapshot, [ReviewMessage]>('review');
 export const revokeUpdate = defineUpdate<AccessRequestSnapshot, [RevocationInput]>('revoke');
 export const cancelUpdate = defineUpdate<AccessRequestSnapshot, [CancellationInput]>('cancel');
 export const authorizeTokenUpdate = defineUpdate<TokenIssueAuthorization, [TokenIssueInput]>('authorizeToken');
