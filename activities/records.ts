@@ -1,6 +1,9 @@
 import type { AccessRequestStatus, ReviewDecision, ReviewerRole, SubmittedRequest } from '../domain/access-request.js';
 import { appendAuditEvent } from '../db/audit-chain.js';
+import { recordConfirmedStudies } from '../db/confirmed-studies.js';
 import { inTransaction, type Db, type DbTransaction } from '../db/client.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import { storable, storableJson, storableOrNull } from './storable-text.js';
 
 // Every activity writes its rows and its audit event in one transaction keyed by a dedupe
 // key, so a retried activity (worker killed after the commit, before reporting) is a no-op.
@@ -41,6 +44,19 @@ export interface RecordEndInput {
   actor: string;
 }
 
+export interface RecordRefusedMessageInput {
+  /** Unique per message: a retried activity records it once. */
+  messageId: string;
+  accessRequestId: string;
+  /** Whether the request exists in the records (a forged submission has none). */
+  requestRecorded: boolean;
+  action: string;
+  claimedBy: string;
+  decision?: string;
+  reason: string;
+  detail: string;
+}
+
 export interface RecordTokenIssuedInput {
   accessRequestId: string;
   jti: string;
@@ -57,6 +73,26 @@ export interface RecordTokenIssuedInput {
  * goes in its payload, as it does in the rows.
  */
 async function once(
+  db: Db,
+  { occurredAt: effectiveAt, ...event }: Parameters<typeof appendAuditEvent>[1],
+  write: (tx: DbTransaction) => Promise<void>,
+): Promise<boolean> {
+  try {
+    return await writeOnce(db, { ...event, actor: storable(event.actor, 200), payload: storableJson(event.payload), occurredAt: effectiveAt }, write);
+  } catch (error) {
+    // Data the database will never take (SQLSTATE class 22) fails the same way on every
+    // retry: say so, instead of retrying for ever.
+    if (sqlState(error)?.startsWith('22')) throw ApplicationFailure.nonRetryable(`${event.type} cannot be stored: ${(error as Error).message}`, 'RECORD_REFUSED');
+    throw error;
+  }
+}
+
+function sqlState(error: unknown): string | undefined {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } }; cause?: { originalCode?: string } })?.meta?.driverAdapterError?.cause ?? (error as { cause?: { originalCode?: string } })?.cause;
+  return cause?.originalCode;
+}
+
+async function writeOnce(
   db: Db,
   { occurredAt: effectiveAt, ...event }: Parameters<typeof appendAuditEvent>[1],
   write: (tx: DbTransaction) => Promise<void>,
@@ -100,7 +136,7 @@ export function createRecordActivities(db: Db) {
               studyInstanceUids: request.studyInstanceUids,
               patientId: request.patientId,
               purposeOfUse: request.purposeOfUse,
-              justification: request.justification,
+              justification: storable(request.justification),
               durationMinutes: request.durationMinutes,
               requestHash: request.requestHash,
               idempotencyKey: request.idempotencyKey ?? null,
@@ -109,6 +145,7 @@ export function createRecordActivities(db: Db) {
               reviewDeadline: new Date(reviewDeadline),
             },
           });
+          await recordConfirmedStudies(tx, request.id, request.confirmedStudies ?? []);
         },
       );
     },
@@ -139,7 +176,7 @@ export function createRecordActivities(db: Db) {
               accessRequestId: input.accessRequestId,
               reviewer: input.reviewer,
               decision: input.decision,
-              comment: input.comment ?? null,
+              comment: storableOrNull(input.comment),
               countedToward: input.countedToward,
               requestHash: input.requestHash,
               reviewedAt: at,
@@ -161,7 +198,7 @@ export function createRecordActivities(db: Db) {
           } else if (input.outcome === 'DENIED') {
             await tx.accessRequest.update({
               where: { id: input.accessRequestId },
-              data: { status: 'DENIED', endedAt: at, endReason: input.comment ?? 'denied' },
+              data: { status: 'DENIED', endedAt: at, endReason: storableOrNull(input.comment) ?? 'denied' },
             });
           }
         },
@@ -187,11 +224,11 @@ export function createRecordActivities(db: Db) {
               accessRequestId: input.accessRequestId,
               revokedBy: input.revokedBy,
               revokedByRole: input.revokedByRole,
-              reason: input.reason,
+              reason: storable(input.reason),
               revokedAt: at,
             },
           });
-          await tx.accessRequest.update({ where: { id: input.accessRequestId }, data: { status: 'REVOKED', endedAt: at, endReason: input.reason } });
+          await tx.accessRequest.update({ where: { id: input.accessRequestId }, data: { status: 'REVOKED', endedAt: at, endReason: storable(input.reason) } });
           await tx.grant.update({ where: { accessRequestId: input.accessRequestId }, data: { endedAt: at } });
         },
       );
@@ -210,8 +247,34 @@ export function createRecordActivities(db: Db) {
           occurredAt: at,
         },
         async (tx) => {
-          await tx.accessRequest.update({ where: { id: input.accessRequestId }, data: { status: input.status, endedAt: at, endReason: input.reason } });
+          await tx.accessRequest.update({ where: { id: input.accessRequestId }, data: { status: input.status, endedAt: at, endReason: storable(input.reason) } });
           if (input.status === 'EXPIRED') await tx.grant.update({ where: { accessRequestId: input.accessRequestId }, data: { endedAt: at } });
+        },
+      );
+    },
+
+    /**
+     * A message the workflow refused because the API did not vouch for its sender. The API
+     * never saw it, so the workflow is the only one that can record it.
+     */
+    async recordRefusedMessage(input: RecordRefusedMessageInput): Promise<boolean> {
+      const at = new Date();
+      return once(
+        db,
+        {
+          dedupeKey: `message-refused:${input.messageId}`,
+          type: 'message.refused',
+          actor: input.claimedBy,
+          accessRequestId: input.requestRecorded ? input.accessRequestId : undefined,
+          payload: { accessRequestId: input.accessRequestId, action: input.action, reason: input.reason, detail: input.detail },
+          occurredAt: at,
+        },
+        async (tx) => {
+          if (input.action === 'review' && input.requestRecorded) {
+            await tx.rejectedReviewAttempt.create({
+              data: { accessRequestId: input.accessRequestId, reviewer: storable(input.claimedBy, 200), decision: storable(input.decision ?? 'unknown', 20), reason: input.reason, detail: storable(input.detail), attemptedAt: at },
+            });
+          }
         },
       );
     },

@@ -1,21 +1,25 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
+import { signPrincipalAssertion, type AssertedAction } from '../tokens/principal-assertion.js';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import type { Principal, ReviewInput, SubmittedRequest } from '../domain/access-request.js';
 import { REJECTION_REASONS, Rejection, type RejectionReason } from '../domain/review-rejection.js';
 import type { Db } from '../db/client.js';
-import { recordRejectedReviewAttempt } from '../db/rejected-review-attempts.js';
+import { limitRefusedReviewAttempts, recordRejectedReviewAttempt } from '../db/rejected-review-attempts.js';
+import { takeRateLimit } from '../db/rate-limit.js';
 import { signPacsToken } from '../tokens/pacs-token.js';
 import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import type { accessRequestWorkflow } from '../workflows/access-request.js';
 import { accessRequestRequesterKey, accessRequestStatusKey } from '../workflows/search-attributes.js';
-import { authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, submissionRecordedUpdate } from '../workflows/messages.js';
+import { authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, submissionRecordedUpdate, type Asserted } from '../workflows/messages.js';
 import { reviewView, stateFromRecord, toView, withReviewsAndGrant, type AccessRequestRecord, type AccessRequestView } from './access-request-view.js';
 import { canonicalJson } from '../db/canonical-json.js';
 import { Problem } from './problem.js';
+import { StudyConfirmation } from './study-confirmation.js';
+import { recordConfirmedStudies } from '../db/confirmed-studies.js';
 import { accessRequestId, requestHash } from './request-hash.js';
 import type { AccessRequestInput } from './schemas.js';
 import { visibleRequests } from './visibility.js';
@@ -95,7 +99,11 @@ function workflowRejection(error: unknown): Rejection | undefined {
  * answer is final; the early check only spares it requests that cannot succeed.
  */
 export class AccessRequestService {
-  constructor(private readonly deps: ServiceDeps) {}
+  private readonly studies: StudyConfirmation;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.studies = new StudyConfirmation(deps.config.pacs, deps.log);
+  }
 
   private handle(id: string) {
     return this.deps.temporal.workflow.getHandle<typeof accessRequestWorkflow>(id);
@@ -140,23 +148,32 @@ export class AccessRequestService {
       ...fields,
       requestHash: requestHash(fields),
       idempotencyKey,
+      // Before anything is recorded: the PACS confirms each study is this patient's, or nothing is.
+      confirmedStudies: await this.studies.confirm(input.studyInstanceUids, input.patientId),
     };
-    const sameRequestOr422 = (row: AccessRequestRecord) => {
+    // The request as recorded, with what the PACS confirmed beside it (once; a retry fills a gap).
+    const sameRequestOr422 = async (row: AccessRequestRecord) => {
       if (row.requestHash !== request.requestHash) {
         throw new Problem(422, 'Idempotency key reused', 'This Idempotency-Key was used for a different request; nothing was changed.', { reason: 'IDEMPOTENCY_KEY_REUSED', id: row.id });
       }
-      return toView(row);
+      const added = await recordConfirmedStudies(this.deps.db, row.id, request.confirmedStudies ?? []);
+      return toView(added > 0 ? ((await this.load(row.id)) ?? row) : row);
     };
     if (idempotencyKey) {
       const existing = await this.load(request.id);
-      if (existing) return { view: sameRequestOr422(existing), replayed: true };
+      if (existing) return { view: await sameRequestOr422(existing), replayed: true };
     }
+    const start = {
+      request,
+      policy: { approvalsRequired: config.policy.approvalsRequired, requireDistinctRoles: config.policy.requireDistinctRoles },
+      reviewWindowMs: config.policy.reviewWindowMs,
+    };
     try {
       await temporal.workflow.executeUpdateWithStart(submissionRecordedUpdate, {
         startWorkflowOperation: new WithStartWorkflowOperation<typeof accessRequestWorkflow>('accessRequestWorkflow', {
           workflowId: request.id,
           taskQueue: config.temporal.taskQueue,
-          args: [{ request, policy: { approvalsRequired: config.policy.approvalsRequired, requireDistinctRoles: config.policy.requireDistinctRoles }, reviewWindowMs: config.policy.reviewWindowMs }],
+          args: [{ ...start, assertion: await this.vouch(principal, request.id, 'submit', start) }],
           // A concurrent retry joins the running workflow; a retry after it closed is refused
           // and answered from the records below.
           workflowIdConflictPolicy: 'USE_EXISTING',
@@ -173,7 +190,7 @@ export class AccessRequestService {
     const row = await this.load(request.id);
     if (!row) throw new Problem(503, 'Not recorded yet', 'The request was accepted but is not yet recorded; retry with the same Idempotency-Key.');
     this.deps.log.info({ accessRequestId: request.id, requester: principal.username }, 'access request submitted');
-    return { view: sameRequestOr422(row), replayed: false };
+    return { view: await sameRequestOr422(row), replayed: false };
   }
 
   /**
@@ -181,16 +198,29 @@ export class AccessRequestService {
    * frontend restarted, a deadline passed) is asked for again by that id, so an effect that
    * happened is never answered as a failure.
    */
-  private async settle<Ret, Args extends [unknown, ...unknown[]]>(id: string, update: UpdateDefinition<Ret, Args>, args: Args, updateId: string = randomUUID()): Promise<UpdateOutcome<Ret>> {
+  private async settle<Ret, M extends Asserted>(
+    id: string,
+    update: UpdateDefinition<Ret, [M]>,
+    action: AssertedAction,
+    principal: Principal,
+    message: NoInfer<Omit<M, 'assertion'>>,
+    updateId: string = randomUUID(),
+  ): Promise<UpdateOutcome<Ret>> {
     const handle = this.handle(id);
-    const outcome = await settleUpdate(() => handle.executeUpdate(update, { args, updateId }));
+    const assertion = await this.vouch(principal, id, action, message);
+    const outcome = await settleUpdate(() => handle.executeUpdate(update, { args: [{ ...message, assertion } as M], updateId }));
     if (outcome.kind !== 'unknown') return outcome;
     return settleUpdate(() => handle.getUpdateHandle<Ret>(updateId).result());
   }
 
+  /** The API's signed word that `principal` sends exactly `message` about request `id`. */
+  private async vouch(principal: Principal, id: string, action: AssertedAction, message: object): Promise<string> {
+    return signPrincipalAssertion(await this.deps.keys.activeKey(), principal, { accessRequestId: id, action, body: message });
+  }
+
   /** Settles an Update and turns the workflow's refusal (or its absence) into a problem. */
-  private async update<Ret, Args extends [unknown, ...unknown[]]>(id: string, update: UpdateDefinition<Ret, Args>, args: Args): Promise<Ret> {
-    const outcome = await this.settle(id, update, args);
+  private async update<Ret, M extends Asserted>(id: string, update: UpdateDefinition<Ret, [M]>, action: AssertedAction, principal: Principal, message: NoInfer<Omit<M, 'assertion'>>): Promise<Ret> {
+    const outcome = await this.settle(id, update, action, principal, message);
     if (outcome.kind === 'accepted') return outcome.result;
     if (outcome.kind === 'refused') throw rejectionProblem(outcome.rejection.reason, outcome.rejection.detail);
     if (outcome.kind === 'closed') throw rejectionProblem('NOT_ACTIVE', `The access request ${id} has ended.`);
@@ -203,14 +233,31 @@ export class AccessRequestService {
     input: { decision: 'approve' | 'deny'; comment?: string; requestHash?: string },
     idempotencyKey: string | undefined,
   ): Promise<{ answer: ReviewAnswer; replayed: boolean }> {
+    // Refused attempts are recorded (rate-limited per reviewer, so no caller can grow the
+    // audit chain without bound), unknown ids counted alike so the limit reveals nothing.
+    const refusals = this.deps.config.rateLimits.refusedReviewsPerMinute;
+    const notFound = new Problem(404, 'Not found', `No access request ${id} that you may see.`);
     const row = await this.load(id);
-    if (!row) throw new Problem(404, 'Not found', `No access request ${id}.`);
+    if (!row) {
+      await limitRefusedReviewAttempts(this.deps.db, principal.username, refusals);
+      throw notFound;
+    }
     const review: ReviewInput = { reviewer: principal, decision: input.decision, comment: input.comment, requestHash: input.requestHash ?? row.requestHash, idempotencyKey };
+    const record = (rejection: Rejection) =>
+      recordRejectedReviewAttempt(this.deps.db, { accessRequestId: id, reviewer: principal.username, decision: input.decision, reason: rejection.reason, detail: rejection.detail }, refusals);
+    // The same visibility as GET: a request the caller may not read is not found, and its
+    // state and department stay unsaid. Every reviewer sees what they may review.
+    const visible = visibleRequests(principal);
+    if (!visible || (await this.deps.db.accessRequest.count({ where: { AND: [{ id }, visible] } })) === 0) {
+      const unseen = stateFromRecord(row, this.deps.config.policy).judgeReview(review);
+      if (unseen instanceof Rejection) await record(unseen);
+      throw notFound;
+    }
     const replay = replayedReview(row, review);
     if (replay) return { answer: replay, replayed: true };
 
     const refuse = async (rejection: Rejection, by: 'api' | 'workflow'): Promise<never> => {
-      await recordRejectedReviewAttempt(this.deps.db, { accessRequestId: id, reviewer: principal.username, decision: input.decision, reason: rejection.reason, detail: rejection.detail });
+      await record(rejection);
       this.deps.log.warn({ accessRequestId: id, reviewer: principal.username, reason: rejection.reason, by }, 'review refused');
       throw rejectionProblem(rejection.reason, rejection.detail);
     };
@@ -220,8 +267,12 @@ export class AccessRequestService {
     // Each distinct review is its own Update: only a retry of the very same review (same
     // reviewer, key and body) may be answered with an earlier result.
     const updateId = idempotencyKey ? `review-${reviewDigest(review)}` : `review-${randomUUID()}`;
-    const outcome = await this.settle(id, reviewUpdate, [review], updateId);
-    if (outcome.kind === 'refused') return refuse(outcome.rejection, 'workflow');
+    const outcome = await this.settle(id, reviewUpdate, 'review', principal, review, updateId);
+    if (outcome.kind === 'refused') {
+      // The workflow records the messages it cannot trust itself: they may not come from here.
+      if (outcome.rejection.reason === 'UNVERIFIED_PRINCIPAL') throw rejectionProblem(outcome.rejection.reason, outcome.rejection.detail);
+      return refuse(outcome.rejection, 'workflow');
+    }
 
     // Accepted, or the workflow has closed: the records are final either way.
     const after = (await this.load(id))!;
@@ -244,7 +295,7 @@ export class AccessRequestService {
     if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
     const byRole =
       principal.username === row.requester ? 'requester' : row.reviews.some((r) => r.reviewer === principal.username) ? 'reviewer' : 'security_officer';
-    await this.update(id, revokeUpdate, [{ by: principal, byRole, reason, revocationId: randomUUID() }]);
+    await this.update(id, revokeUpdate, 'revoke', principal, { by: principal, byRole, reason, revocationId: randomUUID() });
     this.deps.log.info({ accessRequestId: id, revokedBy: principal.username, role: byRole }, 'grant revoked');
     return toView((await this.load(id))!);
   }
@@ -253,7 +304,7 @@ export class AccessRequestService {
     const row = await this.loadVisible(principal, id);
     const rejection = stateFromRecord(row, this.deps.config.policy).judgeCancellation(principal);
     if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
-    await this.update(id, cancelUpdate, [{ by: principal, reason }]);
+    await this.update(id, cancelUpdate, 'cancel', principal, { by: principal, reason });
     this.deps.log.info({ accessRequestId: id, cancelledBy: principal.username }, 'access request withdrawn');
     return toView((await this.load(id))!);
   }
@@ -264,17 +315,15 @@ export class AccessRequestService {
     const now = Date.now();
     const rejection = stateFromRecord(row, config.policy).judgeTokenIssue(principal, now);
     if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
-    const recent = await db.issuedToken.count({ where: { subject: principal.username, issuedAt: { gt: new Date(now - 60_000) } } });
-    if (recent >= config.tokens.ratePerMinute) {
-      throw new Problem(429, 'Too many tokens', `At most ${config.tokens.ratePerMinute} tokens a minute per user.`, { reason: 'RATE_LIMITED', retryAfterSeconds: 60 });
-    }
+    // One atomic count shared by every API process (a count of issued rows raced).
+    await takeRateLimit(db, 'tokens', principal.username, config.tokens.ratePerMinute);
     const key = await keys.activeKey();
     const jti = randomUUID();
     const issuedAt = Math.floor(now / 1000) * 1000;
     // Never past the grant's end, and whole seconds, as JWT times are.
     const expiresAt = Math.floor(Math.min(issuedAt + config.tokens.ttlSeconds * 1000, row.grant!.expiresAt.getTime()) / 1000) * 1000;
     if (expiresAt <= issuedAt) throw rejectionProblem('NOT_ACTIVE', 'The grant ends within the second; no token can be issued.');
-    const authorization = await this.update(id, authorizeTokenUpdate, [{ by: principal, jti, kid: key.kid, issuedAt, expiresAt }]);
+    const authorization = await this.update(id, authorizeTokenUpdate, 'authorizeToken', principal, { by: principal, jti, kid: key.kid, issuedAt, expiresAt });
     const token = await signPacsToken(
       {
         issuer: config.tokens.issuer,
@@ -285,6 +334,7 @@ export class AccessRequestService {
         expiresAt,
         grantId: id,
         studyInstanceUids: row.studyInstanceUids,
+        patientId: row.patientId,
         purposeOfUse: row.purposeOfUse,
         subjectRole: row.requesterRole,
         approvers: authorization.approvers,

@@ -16,6 +16,15 @@ const envSchema = z.object({
   GATEWAY_AUDIENCE: z.string().default('iar-pacs-gateway'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(300),
   TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(600).default(20),
+  /**
+   * Per user (per username for dev login), in any 60 seconds. Far above what a person does
+   * by hand, so they only stop scripts and floods; benchmarks raise them.
+   */
+  DEV_LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(60),
+  SUBMISSION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(60),
+  REVIEW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(120),
+  /** Refused reviews are appended to the audit chain: this bounds how fast a caller can grow it. */
+  REFUSED_REVIEW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().min(1).max(365).default(30),
   KEY_ENCRYPTION_KEY: z.string().optional(),
   KEY_ENCRYPTION_KEY_FILE: z.string().optional(),
@@ -31,6 +40,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The longest the audit chain's head goes unsigned while events arrive (cases closing sign sooner). */
   CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(900),
+  /** The PACS the API asks, at submission, which patient each study belongs to (the gateway's own settings). */
+  PACS_DICOMWEB_URL: z.string().url().optional(),
+  PACS_USERNAME: z.string().min(1).optional(),
+  PACS_PASSWORD: z.string().min(1).optional(),
 });
 
 export interface OidcConfig {
@@ -51,6 +64,10 @@ export interface AppConfig {
   auth: { kind: 'oidc'; oidc: OidcConfig } | { kind: 'dev-login' };
   policy: ReviewPolicy & { reviewWindowMs: number; maxDurationMinutes: number };
   checkpointIntervalMs: number;
+  /** The PACS submissions are confirmed against; null: none configured, and every submission is refused (503). */
+  pacs: { dicomwebUrl: string; username: string; password: string } | null;
+  /** Per user, in any 60 seconds (tokens: `tokens.ratePerMinute`). */
+  rateLimits: { devLoginPerMinute: number; submissionsPerMinute: number; reviewsPerMinute: number; refusedReviewsPerMinute: number };
   logLevel: string;
 }
 
@@ -64,6 +81,12 @@ function keyEncryptionKey(env: z.infer<typeof envSchema>): Buffer {
   const key = Buffer.from(encoded, 'base64');
   if (key.length !== 32) throw new ConfigError('The key-encryption key must be 32 bytes, base64-encoded.');
   return key;
+}
+
+function pacsSettings(env: z.infer<typeof envSchema>): AppConfig['pacs'] {
+  if (!env.PACS_DICOMWEB_URL) return null;
+  if (!env.PACS_USERNAME || !env.PACS_PASSWORD) throw new ConfigError('PACS_DICOMWEB_URL needs PACS_USERNAME and PACS_PASSWORD.');
+  return { dicomwebUrl: env.PACS_DICOMWEB_URL.replace(/\/+$/, ''), username: env.PACS_USERNAME, password: env.PACS_PASSWORD };
 }
 
 /** Reads and checks the environment; fails closed on anything missing or contradictory. */
@@ -105,6 +128,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxDurationMinutes: env.MAX_DURATION_MINUTES,
     },
     checkpointIntervalMs: env.CHECKPOINT_INTERVAL_SECONDS * 1000,
+    pacs: pacsSettings(env),
+    rateLimits: {
+      devLoginPerMinute: env.DEV_LOGIN_RATE_LIMIT_PER_MINUTE,
+      submissionsPerMinute: env.SUBMISSION_RATE_LIMIT_PER_MINUTE,
+      reviewsPerMinute: env.REVIEW_RATE_LIMIT_PER_MINUTE,
+      refusedReviewsPerMinute: env.REFUSED_REVIEW_RATE_LIMIT_PER_MINUTE,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -53,6 +53,11 @@ export interface SubmittedRequest {
   /** SHA-256 (hex) of the canonical JSON of the fields above. */
   requestHash: string;
   idempotencyKey?: string;
+  /**
+   * What the PACS said about each study when the API checked it before submitting (not
+   * part of the hash: what was asked, not what was found). `confirmedAt` is epoch ms.
+   */
+  confirmedStudies?: { studyInstanceUid: string; patientId: string; modalities: string[]; studyDate: string | null; description: string | null; confirmedAt: number }[];
 }
 
 export interface ReviewPolicy {

@@ -4,12 +4,30 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startBenchServers } from './bench/bench-servers.js';
 import { measure, type RunStats } from './bench/stats.js';
+import path from 'node:path';
+import { scratchDir } from './lib/ephemeral-servers.js';
+import { freePort } from './lib/processes.js';
+import { startOrthanc } from './lib/orthanc-server.js';
 import { step } from './lib/progress.js';
+import { loadSyntheticStudies } from './lib/synthetic-studies.js';
 
 const cycles = Number(process.env.BENCH_CYCLES ?? 200);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 20);
 
-const servers = await startBenchServers('bench-cycle', { TOKEN_RATE_LIMIT_PER_MINUTE: '600' });
+// The API confirms each submitted study's patient with the PACS: the synthetic catalogue's first study.
+const pacsDir = scratchDir('iar-bench-pacs-');
+const orthanc = await startOrthanc({ dataDir: pacsDir, httpPort: await freePort(), logFile: path.join(pacsDir, 'orthanc.log') });
+const [study] = await loadSyntheticStudies(orthanc);
+const servers = await startBenchServers('bench-cycle', {
+  // One clinician and two reviewers run every cycle: the per-user limits would be the bound.
+  TOKEN_RATE_LIMIT_PER_MINUTE: '600',
+  SUBMISSION_RATE_LIMIT_PER_MINUTE: '10000',
+  REVIEW_RATE_LIMIT_PER_MINUTE: '10000',
+  DEV_LOGIN_RATE_LIMIT_PER_MINUTE: '10000',
+  PACS_DICOMWEB_URL: orthanc.dicomwebUrl,
+  PACS_USERNAME: orthanc.username,
+  PACS_PASSWORD: orthanc.password,
+});
 const { post, login, runtime } = servers;
 // The baseline's worker: same server, no database.
 const noopConnection = await NativeConnection.connect({ address: servers.temporalAddress });
@@ -23,8 +41,8 @@ const [alice, carol, dave] = await Promise.all(['clin.alice', 'sup.carol', 'priv
 
 async function cycle(): Promise<void> {
   const { id } = await post('/api/access-requests', alice, {
-    studyInstanceUids: ['1.2.826.0.1.3680043.8.498.1'],
-    patientId: 'BENCH-1',
+    studyInstanceUids: [study!.studyInstanceUid],
+    patientId: study!.patientId,
     purposeOfUse: 'TREAT',
     justification: 'benchmark of the full review cycle',
     durationMinutes: 60,
@@ -58,3 +76,4 @@ noopWorker.shutdown();
 await noopRun;
 await noopConnection.close();
 await servers.close();
+await orthanc.process.stop();

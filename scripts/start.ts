@@ -1,7 +1,7 @@
 // `npm start`: the whole system on its embedded defaults (or on TEMPORAL_ADDRESS /
 // DATABASE_URL when set), with data that survives a restart. Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb } from '../db/client.js';
@@ -14,6 +14,10 @@ import { findOrBuildTemporalCli } from './lib/temporal-cli.js';
 import { ORTHANC_MISSING, orthancInstalled, startOrthanc } from './lib/orthanc-server.js';
 import { loadSyntheticStudies, syntheticStudies } from './lib/synthetic-studies.js';
 import { startTemporalDevServer } from './lib/temporal-server.js';
+
+// The data folder holds patient images, the database and sealed keys: this user's alone.
+// Set before anything is created; every child (PGlite, Temporal, Orthanc) inherits it.
+process.umask(0o077);
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = path.resolve(process.env.IAR_DATA_DIR ?? path.join(root, '.data'));
@@ -45,6 +49,18 @@ async function requireFreePort(port: number, what: string, variable: string): Pr
   if (await isPortOpen(port)) throw new SetupError(`Port ${port} (${what}) is in use. Stop what holds it, or set ${variable} to another port.`);
 }
 
+/**
+ * Takes group and other access away from everything under `dir`: a data folder made by an
+ * earlier version (or by PGlite, which creates its files 0666) may still be readable by all.
+ * Symbolic links are left alone, and not followed.
+ */
+function restrictToOwner(dir: string): void {
+  const stat = lstatSync(dir);
+  if (stat.isSymbolicLink()) return;
+  if ((stat.mode & 0o077) !== 0) chmodSync(dir, stat.mode & 0o700);
+  if (stat.isDirectory()) for (const entry of readdirSync(dir)) restrictToOwner(path.join(dir, entry));
+}
+
 /** The key that seals signing keys at rest: generated once, readable by this user only. */
 function keyEncryptionKeyFile(): string {
   const file = path.join(dataDir, 'secrets', 'key-encryption-key');
@@ -73,6 +89,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   mkdirSync(logDir, { recursive: true });
+  restrictToOwner(dataDir);
   await requireFreePort(apiPort, 'the API', 'API_PORT');
   await requireFreePort(gatewayPort, 'the PACS gateway', 'GATEWAY_PORT');
 
@@ -124,14 +141,17 @@ async function main(): Promise<void> {
   step('starting the worker...');
   const workerLog = path.join(logDir, 'worker.log');
   watch(startProcess('worker', ...tsx('worker/main.ts'), { env, cwd: root, logFile: workerLog }), workerLog);
+  // The PACS before the API: the API asks it, at every submission, which patient each study
+  // belongs to. Without a PACS the API starts and refuses every submission (503).
+  const pacs = await startPacs();
+  const pacsEnv = pacs ? { PACS_DICOMWEB_URL: pacs.dicomwebUrl, PACS_USERNAME: pacs.username, PACS_PASSWORD: pacs.password } : {};
   step('starting the API...');
   const apiLog = path.join(logDir, 'api.log');
-  const api = startProcess('api', ...tsx('api/main.ts'), { env, cwd: root, logFile: apiLog });
+  const api = startProcess('api', ...tsx('api/main.ts'), { env: { ...env, ...pacsEnv }, cwd: root, logFile: apiLog });
   watch(api, apiLog);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor(`the API at ${apiUrl}/healthz (log: ${apiLog})`, async () => (await fetch(`${apiUrl}/healthz`)).ok, { process: api, timeoutMs: 120_000 });
 
-  const pacs = await startPacs();
   let gatewayUrl: string | undefined;
   if (pacs) {
     step('starting the PACS gateway...');

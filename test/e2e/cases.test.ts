@@ -4,7 +4,7 @@ import { whoAccessed } from '../../audit/who-accessed.js';
 import type { TimelineEntry } from '../../audit/case-timeline.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
-import { startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
+import { pacsEnv, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.1';
 const REQUESTER = 'clin.hana';
@@ -15,9 +15,9 @@ let caseId: string;
 let frank: string;
 
 beforeAll(async () => {
-  api = await startApi();
-  await ensureClinician(api, REQUESTER, 'Hana (clinician, case tests)');
   ({ orthanc } = await startPacs());
+  api = await startApi(pacsEnv(orthanc));
+  await ensureClinician(api, REQUESTER, 'Hana (clinician, case tests)');
   gateway = await startGateway(api, orthanc);
   frank = await api.login('aud.frank');
 
@@ -27,8 +27,10 @@ beforeAll(async () => {
     token: hana,
     body: { studyInstanceUids: [STUDY], patientId: 'SYN-0001', purposeOfUse: 'HQUALIMP', justification: 'quality review of a synthetic chest CT', durationMinutes: 30 },
   });
+  expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
   caseId = submitted.body.id;
-  expect((await api.call('POST', `/api/access-requests/${caseId}/reviews`, { token: await api.login('clin.bob'), body: { decision: 'approve' } })).status).toBe(403);
+  // clin.bob may not see hana's request: not found, and his attempt is recorded all the same.
+  expect((await api.call('POST', `/api/access-requests/${caseId}/reviews`, { token: await api.login('clin.bob'), body: { decision: 'approve' } })).status).toBe(404);
   await api.call('POST', `/api/access-requests/${caseId}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } });
   await api.call('POST', `/api/access-requests/${caseId}/reviews`, { token: await api.login('priv.dave'), body: { decision: 'approve', comment: 'audit in progress' } });
   const token = (await api.call('POST', `/api/access-requests/${caseId}/tokens`, { token: hana })).body.access_token;
