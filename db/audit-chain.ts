@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-import type { DbTransaction } from './client.js';
+import type { Db, DbTransaction } from './client.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -89,8 +89,21 @@ export interface ChainVerification {
   problem?: string;
 }
 
-/** Walks the chain from the genesis hash; used by tests here and by auditors later. */
-export async function verifyAuditChain(tx: Pick<DbTransaction, 'auditEvent' | 'auditChainHead'>): Promise<ChainVerification> {
+type ChainReader = Pick<DbTransaction, 'auditEvent' | 'auditChainHead'>;
+
+/**
+ * Walks the chain from the genesis hash and checks the head. Given the client, it reads one
+ * snapshot (REPEATABLE READ, read only), so events other processes append meanwhile are
+ * neither half seen nor taken for a break; given a transaction, it reads what that sees.
+ */
+export async function verifyAuditChain(db: ChainReader | Db): Promise<ChainVerification> {
+  if ('$transaction' in db) {
+    return db.$transaction((tx) => walkChain(tx), { isolationLevel: 'RepeatableRead', maxWait: 20_000, timeout: 600_000 });
+  }
+  return walkChain(db);
+}
+
+async function walkChain(tx: ChainReader): Promise<ChainVerification> {
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1n;
   let checked = 0;

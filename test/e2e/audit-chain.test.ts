@@ -121,4 +121,16 @@ describe('the audit hash chain', () => {
       checkpoints: { ok: false, firstBadSeq: 40n, problem: 'the chain no longer holds the signed hash at this checkpoint' },
     });
   });
+
+  it('verifies while other connections append, in one snapshot, never reporting a break that is not there', async () => {
+    // Many connections append while verifications run: none may report a break that is not there.
+    const appends = Array.from({ length: 30 }, (_, i) =>
+      inTransaction(db, (tx) => appendAuditEvent(tx, { dedupeKey: `during-verify-${i}`, type: 'test.event', actor: 'tester', payload: { i }, occurredAt: new Date() })),
+    );
+    const verifications = Array.from({ length: 10 }, () => verifyAuditChain(db));
+    const results = await Promise.all(verifications);
+    await Promise.all(appends);
+    for (const result of results) expect(result.ok, JSON.stringify(result)).toBe(true);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
 });

@@ -34,6 +34,14 @@ const ghostSupervisor: Principal = { username: 'ghost.sup', roles: ['supervisor'
 const ghostPrivacyOfficer: Principal = { username: 'ghost.priv', roles: ['privacy_officer'], reviewsForDepartments: [] };
 const carol: Principal = { username: 'sup.carol', roles: ['supervisor'], departmentId: 'radiology', reviewsForDepartments: ['radiology', 'cardiology'] };
 
+/** The chain verifies; if not, the message names the first bad event and what it holds. */
+async function expectChainIntact(): Promise<void> {
+  const chain = await verifyAuditChain(api.db);
+  if (chain.ok) return;
+  const bad = chain.firstBadSeq === undefined ? [] : await api.db.auditEvent.findMany({ where: { seq: { gte: chain.firstBadSeq - 1n, lte: chain.firstBadSeq } } });
+  expect.fail(`audit chain broken: ${JSON.stringify(chain, (_k, v) => (typeof v === 'bigint' ? String(v) : v))} ${JSON.stringify(bad, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+}
+
 async function submitted(): Promise<{ id: string; requestHash: string }> {
   const response = await api.call('POST', '/api/access-requests', { token: requesterToken, body: submission() });
   expect(response.status).toBe(201);
@@ -83,7 +91,7 @@ describe('messages sent straight to Temporal', () => {
       ['ghost.sup', 'ASSERTION_MISSING'],
       ['ghost.priv', 'ASSERTION_MISSING'],
     ]);
-    expect((await verifyAuditChain(api.db)).ok).toBe(true);
+    await expectChainIntact();
   });
 
   it('refuses an assertion signed by a foreign key, even under the API’s key id, and an expired one signed by the API', async () => {
@@ -198,7 +206,7 @@ describe('messages sent straight to Temporal', () => {
     // No activity is left failing and retrying.
     const description = await handle.describe();
     expect((description.raw.pendingActivities ?? []).map((a) => a.activityType?.name)).toEqual([]);
-    expect((await verifyAuditChain(api.db)).ok).toBe(true);
+    await expectChainIntact();
   });
 
   it('records a refused message whose claimed name cannot be stored, instead of retrying for ever', async () => {
@@ -210,5 +218,36 @@ describe('messages sent straight to Temporal', () => {
     expect(attempt!.reviewer.startsWith('ghost\ufffdxxx')).toBe(true);
     expect(attempt!.reviewer.length).toBeLessThanOrEqual(201);
     expect((await handle.describe()).raw.pendingActivities ?? []).toEqual([]);
+  });
+
+  it.each([
+    ['a duration PostgreSQL cannot hold', { durationMinutes: 10_000_000_000 }, 60_000],
+    ['a review deadline past any date', {}, 1e16],
+  ])('ends a request whose submission the database refuses (%s) as FAILED, instead of retrying for ever', async (_label, overrides, reviewWindowMs) => {
+    const id = `ar-${randomUUID()}`;
+    const request = {
+      id,
+      requester: REQUESTER,
+      requesterRole: 'clinician' as const,
+      departmentId: 'radiology',
+      studyInstanceUids: ['1.2.826.0.1.3680043.8.498.10001'],
+      patientId: 'SYN-0001',
+      purposeOfUse: 'TREAT' as const,
+      justification: 'vouched for by a faulty API',
+      durationMinutes: 60,
+      requestHash: 'e'.repeat(64),
+      ...overrides,
+    };
+    // Vouched for, as a faulty API would: only the database can refuse it.
+    const start = { request, policy: { approvalsRequired: 2, requireDistinctRoles: true }, reviewWindowMs };
+    const requester: Principal = { username: REQUESTER, roles: ['clinician'], departmentId: 'radiology', reviewsForDepartments: [] };
+    const assertion = await signPrincipalAssertion(await api.keys.activeKey(), requester, { accessRequestId: id, action: 'submit', body: start });
+    const handle = await api.temporal.workflow.start('accessRequestWorkflow', { workflowId: id, taskQueue: api.config.temporal.taskQueue, args: [{ ...start, assertion }] });
+    expect(await handle.result()).toBe('FAILED');
+    expect(await api.db.accessRequest.findUnique({ where: { id } })).toBeNull();
+    const failed = await api.db.auditEvent.findMany({ where: { accessRequestId: id, type: 'access_request.failed' } });
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.payload).toMatchObject({ step: 'recordSubmission' });
+    await expectChainIntact();
   });
 });
