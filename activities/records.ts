@@ -57,6 +57,13 @@ export interface RecordRefusedMessageInput {
   detail: string;
 }
 
+export interface RecordFailureInput {
+  accessRequestId: string;
+  endedAt: number;
+  /** The activity whose record was refused. */
+  step: string;
+}
+
 export interface RecordTokenIssuedInput {
   accessRequestId: string;
   jti: string;
@@ -80,11 +87,18 @@ async function once(
   try {
     return await writeOnce(db, { ...event, actor: storable(event.actor, 200), payload: storableJson(event.payload), occurredAt: effectiveAt }, write);
   } catch (error) {
-    // Data the database will never take (SQLSTATE class 22) fails the same way on every
-    // retry: say so, instead of retrying for ever.
-    if (sqlState(error)?.startsWith('22')) throw ApplicationFailure.nonRetryable(`${event.type} cannot be stored: ${(error as Error).message}`, 'RECORD_REFUSED');
+    // Data the database will never take fails the same way on every retry: say so, and the
+    // workflow ends the request as FAILED, instead of retrying for ever.
+    if (neverStorable(error)) throw ApplicationFailure.nonRetryable(`${event.type} cannot be stored (${(error as Error).name})`, 'RECORD_REFUSED');
     throw error;
   }
+}
+
+/** SQLSTATE class 22 (data exception), or values the client refuses before sending (an invalid date). */
+function neverStorable(error: unknown): boolean {
+  if (error instanceof RangeError) return true;
+  if ((error as Error)?.name === 'PrismaClientValidationError') return true;
+  return sqlState(error)?.startsWith('22') ?? false;
 }
 
 function sqlState(error: unknown): string | undefined {
@@ -275,6 +289,23 @@ export function createRecordActivities(db: Db) {
               data: { accessRequestId: input.accessRequestId, reviewer: storable(input.claimedBy, 200), decision: storable(input.decision ?? 'unknown', 20), reason: input.reason, detail: storable(input.detail), attemptedAt: at },
             });
           }
+        },
+      );
+    },
+
+    /**
+     * The end of a request whose step the database refused: FAILED, its grant (if recorded)
+     * ended. It carries nothing from the refused step, so nothing in it can be refused.
+     */
+    async recordFailure(input: RecordFailureInput): Promise<boolean> {
+      const at = new Date(input.endedAt);
+      const reason = 'a step of this request could not be recorded';
+      return once(
+        db,
+        { dedupeKey: `failed:${input.accessRequestId}`, type: 'access_request.failed', actor: 'system', accessRequestId: input.accessRequestId, payload: { step: storable(input.step, 100), reason }, occurredAt: at },
+        async (tx) => {
+          await tx.accessRequest.updateMany({ where: { id: input.accessRequestId }, data: { status: 'FAILED', endedAt: at, endReason: reason } });
+          await tx.grant.updateMany({ where: { accessRequestId: input.accessRequestId, endedAt: null }, data: { endedAt: at } });
         },
       );
     },

@@ -185,6 +185,8 @@ export class AccessRequestService {
         }),
       });
     } catch (error) {
+      const rejection = workflowRejection(error);
+      if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
     const row = await this.load(request.id);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PURPOSES_OF_USE } from '../domain/access-request.js';
+import { ACCESS_REQUEST_STATUSES, PURPOSES_OF_USE } from '../domain/access-request.js';
 
 // Everything the API accepts or returns, in one place; openapi.ts publishes these.
 
@@ -115,7 +115,7 @@ export const accessRequestIdSchema = z.string().regex(/^ar-[0-9a-f-]{32,36}$/, '
 
 export const listQuerySchema = z
   .object({
-    status: z.enum(['PENDING_REVIEW', 'ACTIVE', 'EXPIRED', 'REVOKED', 'DENIED', 'TIMED_OUT', 'CANCELLED']).optional(),
+    status: z.enum(ACCESS_REQUEST_STATUSES).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),
     cursor: accessRequestIdSchema.optional(),
   })
@@ -131,7 +131,7 @@ export const reviewViewSchema = z.object({
 
 export const accessRequestViewSchema = z.object({
   id: z.string(),
-  status: z.enum(['PENDING_REVIEW', 'ACTIVE', 'EXPIRED', 'REVOKED', 'DENIED', 'TIMED_OUT', 'CANCELLED']),
+  status: z.enum(ACCESS_REQUEST_STATUSES),
   requester: z.string(),
   departmentId: z.string(),
   studyInstanceUids: z.array(z.string()),
@@ -173,7 +173,7 @@ export const caseSearchSchema = z
     reviewer: usernameSchema.optional(),
     study: dicomUid.optional(),
     patient: patientIdSchema.optional(),
-    status: z.enum(['PENDING_REVIEW', 'ACTIVE', 'EXPIRED', 'REVOKED', 'DENIED', 'TIMED_OUT', 'CANCELLED']).optional(),
+    status: z.enum(ACCESS_REQUEST_STATUSES).optional(),
     purpose: z.enum(purposeCodes).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),

@@ -17,14 +17,12 @@ export type ReviewerRole = (typeof REVIEWER_ROLES)[number];
 export const ROLES = ['clinician', ...REVIEWER_ROLES, 'auditor', 'security_officer'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type AccessRequestStatus =
-  | 'PENDING_REVIEW'
-  | 'ACTIVE'
-  | 'EXPIRED'
-  | 'REVOKED'
-  | 'DENIED'
-  | 'TIMED_OUT'
-  | 'CANCELLED';
+/**
+ * FAILED: the database refused to record a step (data no retry can store); the request
+ * ended there and grants nothing.
+ */
+export const ACCESS_REQUEST_STATUSES = ['PENDING_REVIEW', 'ACTIVE', 'EXPIRED', 'REVOKED', 'DENIED', 'TIMED_OUT', 'CANCELLED', 'FAILED'] as const;
+export type AccessRequestStatus = (typeof ACCESS_REQUEST_STATUSES)[number];
 
 /**
  * The authenticated caller, resolved by the API. Temporal's client `identity` is not

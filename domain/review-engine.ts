@@ -174,6 +174,13 @@ export class AccessRequestState {
     return true;
   }
 
+  /** A step could not be recorded: the request ends here, whatever it was, and grants nothing. */
+  fail(now: number, reason: string): void {
+    this.status = 'FAILED';
+    this.endedAt = now;
+    this.endReason = reason;
+  }
+
   /** Ends a withdrawn or revoked request; callers judge first (judgeCancellation, judgeRevocation). */
   end(status: Exclude<AccessRequestStatus, 'PENDING_REVIEW' | 'ACTIVE'>, now: number, reason: string): void {
     this.status = status;

@@ -12,6 +12,8 @@ export const REJECTION_REASONS = {
   COMMENT_REQUIRED: 422,
   /** The API did not vouch for the sender (a message sent straight to Temporal). */
   UNVERIFIED_PRINCIPAL: 403,
+  /** The database refused to record it; the request was ended (FAILED). */
+  RECORD_REFUSED: 422,
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;

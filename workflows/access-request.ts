@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -82,9 +83,29 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   // order the workflow made them even when Updates arrive together.
   let recordQueue: Promise<unknown> = Promise.resolve();
   function record<T>(write: () => Promise<T>): Promise<T> {
-    const next = recordQueue.then(write);
+    const next = recordQueue.then(write).catch(failIfRefused);
     recordQueue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * A step the database refused can never be recorded. Instead of retrying for ever, the
+   * request ends as FAILED (recorded, its grant ended, granting nothing), and the message
+   * that caused it is refused.
+   */
+  async function failIfRefused(error: unknown): Promise<never> {
+    if (!(error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'RECORD_REFUSED')) throw error;
+    if (state.status !== 'FAILED') {
+      state.fail(Date.now(), 'a step of this request could not be recorded');
+      publishStatus();
+      await records.recordFailure({ accessRequestId: request.id, endedAt: state.endedAt!, step: error.activityType });
+    }
+    throw ApplicationFailure.create({ type: 'RECORD_REFUSED', message: 'This could not be recorded; the request has ended (FAILED) and grants nothing.', nonRetryable: true });
+  }
+
+  /** The main line carries on once a refused step has ended the request as FAILED. */
+  function unlessFailed(error: unknown): void {
+    if (state.status !== 'FAILED') throw error;
   }
   function publishStatus(): void {
     upsertSearchAttributes([{ key: accessRequestStatusKey, value: state.status }]);
@@ -132,7 +153,8 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   }
 
   setHandler(submissionRecordedUpdate, async () => {
-    await condition(() => recorded);
+    await condition(() => recorded || state.status === 'FAILED');
+    if (!recorded) throw ApplicationFailure.create({ type: 'RECORD_REFUSED', message: 'The request could not be recorded; it has ended (FAILED).', nonRetryable: true });
     return state.snapshot();
   });
 
@@ -233,13 +255,14 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   await record(async () => {
     if (checkAssertions) await refuseUnvouchedSubmission();
     await records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + input.reviewWindowMs });
-  });
-  recorded = true;
+    recorded = true;
+  }).catch(unlessFailed);
 
-  const decided = await condition(() => state.status !== 'PENDING_REVIEW', input.reviewWindowMs);
+  // A request already ended (FAILED at submission) sets no review timer.
+  const decided = state.status !== 'PENDING_REVIEW' || (await condition(() => state.status !== 'PENDING_REVIEW', input.reviewWindowMs));
   if (!decided && state.timeOut(Date.now())) {
     publishStatus();
-    await record(() => records.recordEnd({ accessRequestId: request.id, status: 'TIMED_OUT', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }));
+    await record(() => records.recordEnd({ accessRequestId: request.id, status: 'TIMED_OUT', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' })).catch(unlessFailed);
   }
 
   // Every wake-up re-checks the state: a revocation may have ended the grant, and a timer
@@ -248,7 +271,7 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     const remaining = state.expiresAt! - Date.now();
     if (state.expire(Date.now())) {
       publishStatus();
-      await record(() => records.recordEnd({ accessRequestId: request.id, status: 'EXPIRED', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }));
+      await record(() => records.recordEnd({ accessRequestId: request.id, status: 'EXPIRED', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' })).catch(unlessFailed);
       break;
     }
     await condition(() => state.status !== 'ACTIVE', remaining);

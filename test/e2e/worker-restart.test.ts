@@ -87,11 +87,16 @@ describe('a worker killed while a record activity is running', () => {
         if (tries > 200) throw new Error('the record activity never started');
         await new Promise((r) => setTimeout(r, 100));
       }
-      // And its transaction is waiting on the lock this test holds.
-      const waiting = await blocker.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-      );
-      expect(waiting.rows[0].n).toBeGreaterThan(0);
+      // And its transaction reaches the lock this test holds (it writes its rows first).
+      let waiting = 0;
+      for (let tries = 0; tries < 100 && waiting === 0; tries++) {
+        const result = await blocker.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        );
+        waiting = result.rows[0].n;
+        if (waiting === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(waiting).toBeGreaterThan(0);
 
       worker!.child.kill('SIGKILL');
       await worker!.exited;
