@@ -3,7 +3,7 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../db/audit-chain.js';
-import type { Principal } from '../../domain/access-request.js';
+import type { Principal, SubmittedRequest } from '../../domain/access-request.js';
 import {
   ASSERTION_AUDIENCE,
   ASSERTION_ISSUER,
@@ -33,6 +33,23 @@ afterAll(() => api.close());
 const ghostSupervisor: Principal = { username: 'ghost.sup', roles: ['supervisor'], reviewsForDepartments: ['radiology'] };
 const ghostPrivacyOfficer: Principal = { username: 'ghost.priv', roles: ['privacy_officer'], reviewsForDepartments: [] };
 const carol: Principal = { username: 'sup.carol', roles: ['supervisor'], departmentId: 'radiology', reviewsForDepartments: ['radiology', 'cardiology'] };
+
+/** A submission as the workflow receives it, made by hand for a start straight on Temporal. */
+function requestStartedOnTemporal(overrides: Partial<SubmittedRequest>): SubmittedRequest {
+  return {
+    id: `ar-${randomUUID()}`,
+    requester: REQUESTER,
+    requesterRole: 'clinician',
+    departmentId: 'radiology',
+    studyInstanceUids: ['1.2.826.0.1.3680043.8.498.10001'],
+    patientId: 'SYN-0001',
+    purposeOfUse: 'TREAT',
+    justification: 'a request made by hand',
+    durationMinutes: 60,
+    requestHash: 'f'.repeat(64),
+    ...overrides,
+  };
+}
 
 /** The chain verifies; if not, the message names the first bad event and what it holds. */
 async function expectChainIntact(): Promise<void> {
@@ -152,19 +169,8 @@ describe('messages sent straight to Temporal', () => {
   });
 
   it('fails a workflow started without the API, and records nothing but why', async () => {
-    const id = `ar-${randomUUID()}`;
-    const request = {
-      id,
-      requester: REQUESTER,
-      requesterRole: 'clinician' as const,
-      departmentId: 'radiology',
-      studyInstanceUids: ['1.2.826.0.1.3680043.8.498.10001'],
-      patientId: 'SYN-0001',
-      purposeOfUse: 'TREAT' as const,
-      justification: 'started straight on Temporal',
-      durationMinutes: 60,
-      requestHash: 'f'.repeat(64),
-    };
+    const request = requestStartedOnTemporal({ justification: 'started straight on Temporal' });
+    const { id } = request;
     const handle = await api.temporal.workflow.start('accessRequestWorkflow', {
       workflowId: id,
       taskQueue: api.config.temporal.taskQueue,
@@ -224,20 +230,8 @@ describe('messages sent straight to Temporal', () => {
     ['a duration PostgreSQL cannot hold', { durationMinutes: 10_000_000_000 }, 60_000],
     ['a review deadline past any date', {}, 1e16],
   ])('ends a request whose submission the database refuses (%s) as FAILED, instead of retrying for ever', async (_label, overrides, reviewWindowMs) => {
-    const id = `ar-${randomUUID()}`;
-    const request = {
-      id,
-      requester: REQUESTER,
-      requesterRole: 'clinician' as const,
-      departmentId: 'radiology',
-      studyInstanceUids: ['1.2.826.0.1.3680043.8.498.10001'],
-      patientId: 'SYN-0001',
-      purposeOfUse: 'TREAT' as const,
-      justification: 'vouched for by a faulty API',
-      durationMinutes: 60,
-      requestHash: 'e'.repeat(64),
-      ...overrides,
-    };
+    const request = requestStartedOnTemporal({ justification: 'vouched for by a faulty API', ...overrides });
+    const { id } = request;
     // Vouched for, as a faulty API would: only the database can refuse it.
     const start = { request, policy: { approvalsRequired: 2, requireDistinctRoles: true }, reviewWindowMs };
     const requester: Principal = { username: REQUESTER, roles: ['clinician'], departmentId: 'radiology', reviewsForDepartments: [] };
