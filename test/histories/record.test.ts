@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { run } from '../../scripts/lib/processes.js';
 import { findOrBuildTemporalCli } from '../../scripts/lib/temporal-cli.js';
+import { signPrincipalAssertion } from '../../tokens/principal-assertion.js';
 import { reviewUpdate } from '../../workflows/messages.js';
 import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
 
@@ -73,11 +74,16 @@ describe('record workflow histories', () => {
     await save('timed-out', id);
   });
 
-  it('rejected in the workflow handler', async () => {
+  it('reviewed straight on Temporal, a forged review refused, then cancelled', async () => {
     const id = await submit();
     const { requestHash } = await api.db.accessRequest.findUniqueOrThrow({ where: { id } });
-    const carol = { username: 'sup.carol', roles: ['supervisor' as const], reviewsForDepartments: ['radiology'] };
-    await api.temporal.workflow.getHandle(id).executeUpdate(reviewUpdate, { args: [{ reviewer: carol, decision: 'approve', requestHash }] });
+    const handle = api.temporal.workflow.getHandle(id);
+    const ghost = { username: 'ghost.priv', roles: ['privacy_officer' as const], reviewsForDepartments: [] };
+    await expect(handle.executeUpdate(reviewUpdate, { args: [{ reviewer: ghost, decision: 'approve', requestHash }] })).rejects.toMatchObject({ cause: { type: 'UNVERIFIED_PRINCIPAL' } });
+    const carol = { username: 'sup.carol', roles: ['supervisor' as const], departmentId: 'radiology', reviewsForDepartments: ['radiology', 'cardiology'] };
+    const message = { reviewer: carol, decision: 'approve' as const, requestHash };
+    const assertion = await signPrincipalAssertion(await api.keys.activeKey(), carol, { accessRequestId: id, action: 'review', body: message });
+    await handle.executeUpdate(reviewUpdate, { args: [{ ...message, assertion }] });
     await api.call('POST', `/api/access-requests/${id}/cancel`, { token: tokens['clin.alice'] });
     await save('reviewed-then-cancelled', id);
   });

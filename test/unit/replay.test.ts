@@ -8,10 +8,14 @@ import { WORKFLOWS_PATH } from '../../worker/run-worker.js';
 
 // No server needed: the recorded histories (test/histories, from `npm run
 // histories:record`) are replayed against the workflow code as it is now.
+// histories/ holds the current version; before-assertions/ the runs recorded before
+// messages had to carry the API's assertion, which must still replay (patched()).
 const folder = fileURLToPath(new URL('../histories', import.meta.url));
-const histories = readdirSync(folder)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ workflowId: path.basename(f, '.json'), history: historyFromJSON(JSON.parse(readFileSync(path.join(folder, f), 'utf8'))) }));
+const read = (sub: string) =>
+  readdirSync(path.join(folder, sub))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ workflowId: `${sub ? `${sub}/` : ''}${path.basename(f, '.json')}`, history: historyFromJSON(JSON.parse(readFileSync(path.join(folder, sub, f), 'utf8'))) }));
+const histories = [...read(''), ...read('before-assertions')];
 
 async function replay(workflowsPath: string): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
@@ -26,7 +30,8 @@ beforeAll(() => {
 
 describe('workflow replay', () => {
   it('has recorded histories for every way a request ends', () => {
-    expect(histories.map((h) => h.workflowId).sort()).toEqual(['cancelled', 'denied', 'expired', 'reviewed-then-cancelled', 'revoked', 'timed-out']);
+    const paths = ['cancelled', 'denied', 'expired', 'reviewed-then-cancelled', 'revoked', 'timed-out'];
+    expect(histories.map((h) => h.workflowId).sort()).toEqual([...paths, ...paths.map((p) => `before-assertions/${p}`)].sort());
   });
 
   it('replays every recorded history with the current workflow code', async () => {
