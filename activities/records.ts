@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AccessRequestStatus, ReviewDecision, ReviewerRole, SubmittedRequest } from '../domain/access-request.js';
 import { appendAuditEvent } from '../db/audit-chain.js';
 import { recordConfirmedStudies } from '../db/confirmed-studies.js';
@@ -12,6 +13,8 @@ export interface RecordSubmissionInput {
   request: SubmittedRequest;
   submittedAt: number;
   reviewDeadline: number;
+  /** The workflow run that records it; absent in histories from before runs were bound. */
+  runId?: string;
 }
 
 export interface RecordReviewInput {
@@ -123,7 +126,13 @@ async function writeOnce(
 
 export function createRecordActivities(db: Db) {
   return {
-    async recordSubmission({ request, submittedAt, reviewDeadline }: RecordSubmissionInput): Promise<boolean> {
+    async recordSubmission({ request, submittedAt, reviewDeadline, runId }: RecordSubmissionInput): Promise<boolean> {
+      // A second run of the same request (its start copied from the first, assertion and all)
+      // must not take over the first run's records.
+      const existing = await db.accessRequest.findUnique({ where: { id: request.id }, select: { workflowRunId: true } });
+      if (existing?.workflowRunId && runId && existing.workflowRunId !== runId) {
+        throw ApplicationFailure.nonRetryable('The request was recorded by another workflow run.', 'DUPLICATE_RUN');
+      }
       return once(
         db,
         {
@@ -154,6 +163,7 @@ export function createRecordActivities(db: Db) {
               durationMinutes: request.durationMinutes,
               requestHash: request.requestHash,
               idempotencyKey: request.idempotencyKey ?? null,
+              workflowRunId: runId ?? null,
               status: 'PENDING_REVIEW',
               submittedAt: new Date(submittedAt),
               reviewDeadline: new Date(reviewDeadline),
@@ -276,7 +286,8 @@ export function createRecordActivities(db: Db) {
       return once(
         db,
         {
-          dedupeKey: `message-refused:${input.messageId}`,
+          // The message id is the sender's choice: only its digest goes into the key.
+          dedupeKey: `message-refused:${createHash('sha256').update(String(input.messageId)).digest('hex')}`,
           type: 'message.refused',
           actor: input.claimedBy,
           accessRequestId: input.requestRecorded ? input.accessRequestId : undefined,

@@ -6,9 +6,11 @@
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const MAX_LENGTH = 4000;
 
-export function storable(text: string, maxLength = MAX_LENGTH): string {
-  const repaired = text.replace(UNSTORABLE, '\ufffd');
-  return repaired.length > maxLength ? `${repaired.slice(0, maxLength)}…` : repaired;
+export function storable(text: unknown, maxLength = MAX_LENGTH): string {
+  const whole = String(text);
+  // Cut first, then repair: a cut through a surrogate pair leaves a lone half, repaired too.
+  const cut = whole.length > maxLength ? `${whole.slice(0, maxLength)}…` : whole;
+  return cut.replace(UNSTORABLE, '\ufffd');
 }
 
 export function storableOrNull(text: string | undefined | null): string | null {

@@ -207,12 +207,19 @@ export class AccessRequestService {
     principal: Principal,
     message: NoInfer<Omit<M, 'assertion'>>,
     updateId: string = randomUUID(),
-  ): Promise<UpdateOutcome<Ret>> {
+  ): Promise<Exclude<UpdateOutcome<Ret>, { kind: 'unknown' }>> {
     const handle = this.handle(id);
     const assertion = await this.vouch(principal, id, action, message);
-    const outcome = await settleUpdate(() => handle.executeUpdate(update, { args: [{ ...message, assertion } as M], updateId }));
+    const send = () => handle.executeUpdate(update, { args: [{ ...message, assertion } as M], updateId });
+    const outcome = await settleUpdate(send);
     if (outcome.kind !== 'unknown') return outcome;
-    return settleUpdate(() => handle.getUpdateHandle<Ret>(updateId).result());
+    // The same Update again under the same id: Temporal answers from the first if it was
+    // admitted, and admits it now if it was not. (Polling by id cannot tell "never admitted"
+    // from "workflow closed".)
+    const again = await settleUpdate(send);
+    if (again.kind !== 'unknown') return again;
+    this.deps.log.warn({ accessRequestId: id, action, err: (again.error as Error)?.message }, 'update outcome unknown');
+    throw new Problem(503, 'Outcome unknown', 'Temporal did not confirm this; nothing is assumed to have changed. Retry.', { reason: 'OUTCOME_UNKNOWN', retryAfterSeconds: 1 }, { 'Retry-After': '1' });
   }
 
   /** The API's signed word that `principal` sends exactly `message` about request `id`. */
@@ -225,8 +232,7 @@ export class AccessRequestService {
     const outcome = await this.settle(id, update, action, principal, message);
     if (outcome.kind === 'accepted') return outcome.result;
     if (outcome.kind === 'refused') throw rejectionProblem(outcome.rejection.reason, outcome.rejection.detail);
-    if (outcome.kind === 'closed') throw rejectionProblem('NOT_ACTIVE', `The access request ${id} has ended.`);
-    throw outcome.error;
+    throw rejectionProblem('NOT_ACTIVE', `The access request ${id} has ended.`);
   }
 
   async review(
@@ -287,7 +293,6 @@ export class AccessRequestService {
       const late = stateFromRecord(after, this.deps.config.policy).judgeReview(review);
       return refuse(late instanceof Rejection ? late : new Rejection('NOT_PENDING', `The request is ${after.status}; only a pending request can be reviewed.`), 'workflow');
     }
-    if (outcome.kind === 'unknown') throw outcome.error;
     throw new Error(`review of ${id} by ${principal.username} was accepted but is not in the records`);
   }
 

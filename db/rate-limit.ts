@@ -43,7 +43,8 @@ export async function takeRateLimit(db: Db, scope: string, subject: string, perM
           updated_at = now()
       WHERE (SELECT count(*) FROM unnest(r.hits) AS h WHERE h > now() - interval '60 seconds') < ${perMinute}::int
     RETURNING cardinality(r.hits)::int AS count`;
-  await sweepStaleKeys(db);
+  // The hit is counted either way: a failed sweep is retried a minute later, never the caller's error.
+  await sweepStaleKeys(db).catch(() => undefined);
   if (allowed.length > 0) return;
   // The oldest hit in the window frees the next slot.
   const [oldest] = await db.$queryRaw<{ seconds: number | null }[]>`

@@ -78,7 +78,8 @@ export async function verifyPrincipalAssertion(keys: JWK[], assertion: string | 
       audience: ASSERTION_AUDIENCE,
       typ: ASSERTION_TYPE,
       maxTokenAge: `${ASSERTION_LIFETIME_SECONDS}s`,
-      clockTolerance: 5,
+      // API and worker clocks may differ; the key store allows the same.
+      clockTolerance: 60,
     }));
   } catch (error) {
     if (error instanceof errors.JWTExpired) return { ok: false, reason: 'ASSERTION_EXPIRED', detail: 'The assertion has expired.' };

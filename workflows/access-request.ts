@@ -5,6 +5,7 @@ import {
   condition,
   currentUpdateInfo,
   patched,
+  workflowInfo,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -25,6 +26,7 @@ import {
   snapshotQuery,
   submissionRecordedUpdate,
 } from './messages.js';
+import { wellFormed } from './message-shapes.js';
 import { accessRequestStatusKey } from './search-attributes.js';
 
 export interface AccessRequestWorkflowInput extends Asserted {
@@ -60,6 +62,11 @@ function refuse(rejection: Rejection | undefined): void {
   if (rejection) throw ApplicationFailure.create({ type: rejection.reason, message: rejection.detail, nonRetryable: true });
 }
 
+/** A message not shaped as the API sends it is refused before any rule or record sees it. */
+function refuseMalformed(kind: keyof typeof wellFormed, message: unknown): void {
+  if (!wellFormed[kind](message)) throw ApplicationFailure.create({ type: 'MALFORMED_MESSAGE', message: `The ${kind} message is not well formed.`, nonRetryable: true });
+}
+
 function orRefuse<T>(run: () => T): T {
   try {
     return run();
@@ -85,8 +92,14 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   // Record activities run one after another, so the database sees transitions in the
   // order the workflow made them even when Updates arrive together.
   let recordQueue: Promise<unknown> = Promise.resolve();
-  function record<T>(write: () => Promise<T>): Promise<T> {
-    const next = recordQueue.then(write).catch(failIfRefused);
+  function record<T>(write: () => Promise<T>, first = false): Promise<T> {
+    // Nothing is recorded about a request this run did not itself record (a copy of another
+    // run's start, refused): writes queued behind a refused submission are refused too.
+    const guarded = () => {
+      if (!first && !recorded) throw ApplicationFailure.create({ type: 'NOT_RECORDED', message: 'This run did not record the request.', nonRetryable: true });
+      return write();
+    };
+    const next = recordQueue.then(guarded).catch(failIfRefused);
     recordQueue = next.catch(() => undefined);
     return next;
   }
@@ -127,7 +140,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
    * recorded here, since a message sent straight to Temporal leaves no trace anywhere else.
    */
   async function vouchedFor(action: AssertedAction, claimed: Principal, message: Asserted, decision?: string): Promise<Principal> {
-    if (!checkAssertions) return claimed;
+    // Asked per message, so that a workflow started before assertions checks every message
+    // that reaches it from now on, while its earlier history replays as it ran.
+    if (!patched('principal-assertions')) return claimed;
     const { assertion, ...body } = message;
     const check = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: request.id, action, body } });
     const refusal = refusalOf(check, claimed);
@@ -149,7 +164,13 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   async function refuseUnvouchedSubmission(): Promise<void> {
     const { assertion, ...body } = input;
     const check = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: request.id, action: 'submit', body } });
-    const vouched = check.ok && check.principal.username === request.requester && check.principal.roles.includes('clinician') && check.principal.departmentId === request.departmentId;
+    // The assertion names the request; the request is this workflow, and no other run of it.
+    const vouched =
+      check.ok &&
+      workflowInfo().workflowId === request.id &&
+      check.principal.username === request.requester &&
+      check.principal.roles.includes('clinician') &&
+      check.principal.departmentId === request.departmentId;
     if (vouched) return;
     const refusal = check.ok ? { reason: 'ASSERTION_MISMATCH', detail: 'The assertion names another requester or department.' } : check;
     await records.recordRefusedMessage({ messageId: `${request.id}:submit`, accessRequestId: request.id, requestRecorded: false, action: 'submit', claimedBy: request.requester, reason: refusal.reason, detail: refusal.detail });
@@ -191,6 +212,7 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     },
     {
       validator: (review) => {
+        refuseMalformed('review', review);
         const verdict = state.judgeReview(review);
         if (verdict instanceof Rejection) refuse(verdict);
       },
@@ -209,7 +231,12 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
       await record(() => records.recordRevocation({ accessRequestId: request.id, revocationId, revokedBy: by.username, revokedByRole: byRole, reason, revokedAt }));
       return state.snapshot();
     },
-    { validator: ({ by }) => refuse(state.judgeRevocation(by)) },
+    {
+      validator: (message) => {
+        refuseMalformed('revoke', message);
+        refuse(state.judgeRevocation(message.by));
+      },
+    },
   );
 
   setHandler(
@@ -224,7 +251,12 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
       await record(() => records.recordEnd({ accessRequestId: request.id, status: 'CANCELLED', endedAt, reason: state.endReason!, actor: by.username }));
       return state.snapshot();
     },
-    { validator: ({ by }) => refuse(state.judgeCancellation(by)) },
+    {
+      validator: (message) => {
+        refuseMalformed('cancel', message);
+        refuse(state.judgeCancellation(message.by));
+      },
+    },
   );
 
   setHandler(
@@ -246,6 +278,7 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     },
     {
       validator: (issue) => {
+        refuseMalformed('authorizeToken', issue);
         refuse(state.judgeTokenIssue(issue.by, Date.now()));
         if (issue.expiresAt > state.expiresAt! || issue.issuedAt >= issue.expiresAt) {
           refuse(new Rejection('NOT_ACTIVE', 'A token may not outlive its grant.'));
@@ -258,9 +291,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   // Queued first, so nothing about this request is recorded before the request itself.
   await record(async () => {
     if (checkAssertions) await refuseUnvouchedSubmission();
-    await records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + input.reviewWindowMs });
+    await records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + input.reviewWindowMs, runId: workflowInfo().runId });
     recorded = true;
-  }).catch(unlessFailed);
+  }, true).catch(unlessFailed);
 
   // A request already ended (FAILED at submission) sets no review timer.
   const decided = state.status !== 'PENDING_REVIEW' || (await condition(() => state.status !== 'PENDING_REVIEW', input.reviewWindowMs));

@@ -17,6 +17,8 @@ const PROTOCOL_3 = 196608;
 const READY_FOR_QUERY = 0x5a; // 'Z'
 const IDLE = 0x49; // 'I'
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
+/** PostgreSQL's own limit on one frontend message (1 GB). */
+const MAX_MESSAGE = 0x3fffffff;
 
 /** Follows the backend's message stream to a connection and remembers the last ReadyForQuery. */
 class ReadyForQueryScanner {
@@ -176,6 +178,12 @@ export class PgliteSessionServer {
       }
     };
 
+    // A length no client sends would loop or swallow memory: end the connection instead.
+    const refuseProtocol = () => {
+      buffer = Buffer.alloc(0);
+      socket.end(fatalError('08P01', 'invalid message length'));
+    };
+
     const enqueue = (message: Buffer) => {
       chain = chain.then(() => execute(message));
     };
@@ -187,6 +195,7 @@ export class PgliteSessionServer {
           if (buffer.length < 8) return;
           const length = buffer.readInt32BE(0);
           const code = buffer.readInt32BE(4);
+          if (length < 8 || length > MAX_MESSAGE) return refuseProtocol();
           if (buffer.length < length) return;
           const message = buffer.subarray(0, length);
           buffer = buffer.subarray(length);
@@ -206,7 +215,9 @@ export class PgliteSessionServer {
           continue;
         }
         if (buffer.length < 5) return;
-        const length = 1 + buffer.readInt32BE(1);
+        const declared = buffer.readInt32BE(1);
+        if (declared < 4 || declared > MAX_MESSAGE) return refuseProtocol();
+        const length = 1 + declared;
         if (buffer.length < length) return;
         enqueue(Buffer.from(buffer.subarray(0, length)));
         buffer = buffer.subarray(length);

@@ -244,4 +244,39 @@ describe('messages sent straight to Temporal', () => {
     expect(failed[0]!.payload).toMatchObject({ step: 'recordSubmission' });
     await expectChainIntact();
   });
+
+  it('refuses a message whose fields are not shaped as the API sends them, before anything is recorded', async () => {
+    const { id, requestHash } = await submitted();
+    const handle = api.temporal.workflow.getHandle<typeof accessRequestWorkflow>(id);
+    const odd = { reviewer: { username: 'x', roles: ['privacy_officer'], reviewsForDepartments: [] }, decision: 7, requestHash };
+    await expect(handle.executeUpdate(reviewUpdate, { args: [odd as never] })).rejects.toMatchObject({ cause: { type: 'MALFORMED_MESSAGE' } });
+    const numericName = { reviewer: { username: 42, roles: ['privacy_officer'], reviewsForDepartments: [] }, decision: 'approve', requestHash };
+    await expect(handle.executeUpdate(reviewUpdate, { args: [numericName as never] })).rejects.toMatchObject({ cause: { type: 'MALFORMED_MESSAGE' } });
+    expect((await handle.describe()).raw.pendingActivities ?? []).toEqual([]);
+    // The request still takes a real review.
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(201);
+  });
+
+  it('refuses a start copied from a request’s history, under another id or as a second run of the same id', async () => {
+    const { id } = await submitted();
+    const handle = api.temporal.workflow.getHandle<typeof accessRequestWorkflow>(id);
+    const history = await handle.fetchHistory();
+    const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    const copied = JSON.parse(Buffer.from(payload.data!).toString('utf8'));
+    expect(copied.assertion).toEqual(expect.any(String));
+
+    const elsewhere = await api.temporal.workflow.start('accessRequestWorkflow', { workflowId: `ar-${randomUUID()}`, taskQueue: api.config.temporal.taskQueue, args: [copied] });
+    await expect(elsewhere.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+
+    // Closed by a denial, then started again under its own id with the very same input.
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('priv.dave'), body: { decision: 'deny', comment: 'not indicated' } })).status).toBe(201);
+    await handle.result();
+    const before = await api.db.accessRequest.findUniqueOrThrow({ where: { id } });
+    const again = await api.temporal.workflow.start('accessRequestWorkflow', { workflowId: id, taskQueue: api.config.temporal.taskQueue, args: [copied] });
+    await expect(again.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const after = await api.db.accessRequest.findUniqueOrThrow({ where: { id } });
+    expect(after).toEqual(before);
+    expect(after.status).toBe('DENIED');
+    await expectChainIntact();
+  });
 });
