@@ -17,6 +17,16 @@ export interface ReplayReport {
 
 let quietRuntime = false;
 
+/**
+ * The workflow id a history ran under: its request's id, from the start input. The
+ * workflow checks that it runs as the request it was started for, so a replay must too.
+ */
+export function recordedWorkflowId(history: History, fallback: string): string {
+  const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const value = input ? (defaultPayloadConverter.fromPayload(input) as { request?: { id?: unknown } } | undefined) : undefined;
+  return typeof value?.request?.id === 'string' ? value.request.id : fallback;
+}
+
 /** The status the workflow returned, as recorded in its history. */
 function recordedOutcome(history: History): string | null {
   const completed = history.events?.find((e) => e.eventType === proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
@@ -37,7 +47,7 @@ export async function replayCase(caseId: string, history: History, workflowsPath
   }
   const base = { caseId, events: history.events?.length ?? 0, recordedOutcome: recordedOutcome(history) };
   try {
-    await Worker.runReplayHistory({ workflowsPath, replayName: `audit-${caseId}` }, history, caseId);
+    await Worker.runReplayHistory({ workflowsPath, replayName: `audit-${caseId}` }, history, recordedWorkflowId(history, caseId));
     return { ...base, result: 'reproduced' };
   } catch (error) {
     const name = (error as Error).name;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { recordedWorkflowId } from '../../audit/replay-case.js';
 import { WORKFLOWS_PATH } from '../../worker/run-worker.js';
 
 // No server needed: the recorded histories (test/histories, from `npm run
@@ -13,16 +14,12 @@ import { WORKFLOWS_PATH } from '../../worker/run-worker.js';
 const folder = fileURLToPath(new URL('../histories', import.meta.url));
 // Each is replayed under its own workflow id (the request id, from its start input): the
 // workflow checks that it runs as the request it was started for.
-function recordedWorkflowId(history: ReturnType<typeof historyFromJSON>): string {
-  const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
-  return JSON.parse(Buffer.from(payload.data!).toString('utf8')).request.id;
-}
 const read = (sub: string) =>
   readdirSync(path.join(folder, sub))
     .filter((f) => f.endsWith('.json'))
     .map((f) => {
       const history = historyFromJSON(JSON.parse(readFileSync(path.join(folder, sub, f), 'utf8')));
-      return { name: `${sub ? `${sub}/` : ''}${path.basename(f, '.json')}`, workflowId: recordedWorkflowId(history), history };
+      return { name: `${sub ? `${sub}/` : ''}${path.basename(f, '.json')}`, workflowId: recordedWorkflowId(history, f), history };
     });
 const histories = [...read(''), ...read('before-assertions')];
 const nameOf = new Map(histories.map((h) => [h.workflowId, h.name]));
