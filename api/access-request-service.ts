@@ -19,7 +19,6 @@ import { reviewView, stateFromRecord, toView, withReviewsAndGrant, type AccessRe
 import { canonicalJson } from '../db/canonical-json.js';
 import { Problem } from './problem.js';
 import { StudyConfirmation } from './study-confirmation.js';
-import { recordConfirmedStudies } from '../db/confirmed-studies.js';
 import { accessRequestId, requestHash } from './request-hash.js';
 import type { AccessRequestInput } from './schemas.js';
 import { visibleRequests } from './visibility.js';
@@ -151,17 +150,16 @@ export class AccessRequestService {
       // Before anything is recorded: the PACS confirms each study is this patient's, or nothing is.
       confirmedStudies: await this.studies.confirm(input.studyInstanceUids, input.patientId),
     };
-    // The request as recorded, with what the PACS confirmed beside it (once; a retry fills a gap).
-    const sameRequestOr422 = async (row: AccessRequestRecord) => {
+    // The request as recorded; what the PACS confirmed is recorded with it, in one transaction.
+    const sameRequestOr422 = (row: AccessRequestRecord) => {
       if (row.requestHash !== request.requestHash) {
         throw new Problem(422, 'Idempotency key reused', 'This Idempotency-Key was used for a different request; nothing was changed.', { reason: 'IDEMPOTENCY_KEY_REUSED', id: row.id });
       }
-      const added = await recordConfirmedStudies(this.deps.db, row.id, request.confirmedStudies ?? []);
-      return toView(added > 0 ? ((await this.load(row.id)) ?? row) : row);
+      return toView(row);
     };
     if (idempotencyKey) {
       const existing = await this.load(request.id);
-      if (existing) return { view: await sameRequestOr422(existing), replayed: true };
+      if (existing) return { view: sameRequestOr422(existing), replayed: true };
     }
     const start = {
       request,
@@ -192,7 +190,7 @@ export class AccessRequestService {
     const row = await this.load(request.id);
     if (!row) throw new Problem(503, 'Not recorded yet', 'The request was accepted but is not yet recorded; retry with the same Idempotency-Key.');
     this.deps.log.info({ accessRequestId: request.id, requester: principal.username }, 'access request submitted');
-    return { view: await sameRequestOr422(row), replayed: false };
+    return { view: sameRequestOr422(row), replayed: false };
   }
 
   /**
