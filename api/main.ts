@@ -1,4 +1,4 @@
-import { CheckpointScheduler } from '../audit/checkpoints.js';
+import { CheckpointScheduler } from '../audit/evidence/checkpoints.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { createApi } from './app.js';

@@ -2,17 +2,16 @@ import { z } from 'zod';
 import {
   accessRequestInputSchema,
   accessRequestListSchema,
-  accessRequestViewSchema,
   cancelInputSchema,
   timelineSchema,
   devLoginResponseSchema,
   devLoginSchema,
   healthSchema,
   reviewInputSchema,
-  reviewAnswerSchema,
   revokeInputSchema,
   tokenResponseSchema,
 } from './schemas.js';
+import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
 import { problemSchema } from './problem.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../db/canonical-json.js';
+import { canonicalJson } from '../contracts/canonical-json.js';
 import type { SubmittedRequest } from '../domain/access-request.js';
 
 type HashedFields = Omit<SubmittedRequest, 'id' | 'requestHash' | 'idempotencyKey'>;

@@ -6,10 +6,10 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { JWK } from 'jose';
 import { createDb, type Db } from '../db/client.js';
 import { SigningKeyStore } from '../tokens/signing-keys.js';
-import { caseTimeline, loadHistory } from './case-timeline.js';
-import { exportEvidenceBundle, verifyEvidenceBundle, type SignedEvidenceBundle } from './evidence-bundle.js';
-import { replayCase } from './replay-case.js';
-import { whoAccessed } from './who-accessed.js';
+import { caseTimeline, loadHistory } from './read/case-timeline.js';
+import { exportEvidenceBundle, verifyEvidenceBundle, type SignedEvidenceBundle } from './evidence/evidence-bundle.js';
+import { replayCase } from './evidence/replay-case.js';
+import { whoAccessed } from './read/who-accessed.js';
 
 const HELP = `Usage: npm run audit -- <command> [options]
 

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../contracts/canonical-json.js';
 import type { Db, DbTransaction } from './client.js';
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,4 +1,4 @@
-import { dicomUid } from '../api/schemas.js';
+import { dicomUid } from '../contracts/identifiers.js';
 import { Refusal } from './refusal.js';
 
 export type WadoResource = 'retrieve' | 'metadata' | 'rendered' | 'thumbnail' | 'frames' | 'frames-rendered' | 'bulkdata';

@@ -1,4 +1,4 @@
-import { dicomUid } from '../api/schemas.js';
+import { dicomUid } from '../contracts/identifiers.js';
 import type { DicomwebRoute } from './dicomweb-route.js';
 import { Refusal } from './refusal.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { dicomUid } from '../api/schemas.js';
+import { dicomUid } from '../contracts/identifiers.js';
 import { Refusal } from './refusal.js';
 
 /** The only algorithm the API signs with; anything else is refused before any key is used. */

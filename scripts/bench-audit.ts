@@ -3,7 +3,7 @@
 // plain indexed count query on the same data in the same run. Ratios only.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { whoAccessed } from '../audit/who-accessed.js';
+import { whoAccessed } from '../audit/read/who-accessed.js';
 import { eventHash, GENESIS_HASH, verifyAuditChain } from '../db/audit-chain.js';
 import { createDb } from '../db/client.js';
 import { measure } from './bench/stats.js';

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
-import { canonicalJson } from '../db/canonical-json.js';
+import { canonicalJson } from '../contracts/canonical-json.js';
 import { ROLES, type Principal } from '../domain/access-request.js';
 import { SIGNING_ALG, type ActiveKey } from './signing-keys.js';
 

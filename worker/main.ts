@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
-import { AuditForwarder } from '../audit/audit-forwarder.js';
-import { HistoryArchiver } from '../audit/history-archiver.js';
-import { SyslogSender } from '../audit/syslog-sender.js';
+import { AuditForwarder } from '../audit/forwarding/audit-forwarder.js';
+import { HistoryArchiver } from '../audit/evidence/history-archiver.js';
+import { SyslogSender } from '../audit/forwarding/syslog-sender.js';
 import { createLogger } from '../config/logger.js';
 import { createDb } from '../db/client.js';
 import { createAccessRequestWorker } from './run-worker.js';

@@ -1,10 +1,9 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
+import { WORKFLOWS_PATH } from '../workflows/location.js';
 import { createPrincipalActivities } from '../activities/principals.js';
 import { createRecordActivities } from '../activities/records.js';
 import type { Db } from '../db/client.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** A worker for the access-request task queue; resolves when it has shut down. */
 export async function createAccessRequestWorker(options: { address: string; namespace: string; taskQueue: string; db: Db }): Promise<{ worker: Worker; connection: NativeConnection }> {

@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import { SIGNING_ALG } from '../../tokens/signing-keys.js';
 import { Problem } from '../problem.js';
-import { usernameSchema } from '../schemas.js';
+import { usernameSchema } from '../../contracts/identifiers.js';
 import { knownRoles, resolvePrincipal } from './principal.js';
 
 /** Audience of the API's own dev-login tokens; never the gateway's. */

@@ -5,8 +5,8 @@ import { takeRateLimit } from '../../db/rate-limit.js';
 import type { Principal } from '../../domain/access-request.js';
 import type { AccessRequestService } from '../access-request-service.js';
 import { parseOr400, Problem } from '../problem.js';
+import { accessRequestIdSchema } from '../../contracts/identifiers.js';
 import {
-  accessRequestIdSchema,
   accessRequestInputSchema,
   cancelInputSchema,
   idempotencyKeySchema,

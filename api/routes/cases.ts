@@ -1,15 +1,16 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { caseFilter } from '../../audit/case-search.js';
-import { caseTimeline } from '../../audit/case-timeline.js';
-import { accessFacts, isLifecycleEvent, lifecycleFacts } from '../../audit/audit-facts.js';
-import { exportEvidenceBundle } from '../../audit/evidence-bundle.js';
-import { fhirAuditEvent } from '../../audit/fhir-audit-event.js';
+import { caseFilter } from '../../audit/read/case-search.js';
+import { caseTimeline } from '../../audit/read/case-timeline.js';
+import { accessFacts, isLifecycleEvent, lifecycleFacts } from '../../audit/formats/audit-facts.js';
+import { exportEvidenceBundle } from '../../audit/evidence/evidence-bundle.js';
+import { fhirAuditEvent } from '../../audit/formats/fhir-audit-event.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import type { Db } from '../../db/client.js';
-import { toView, withReviewsAndGrant } from '../access-request-view.js';
+import { toView, withReviewsAndGrant } from '../../audit/read/access-request-view.js';
 import { parseOr400, Problem } from '../problem.js';
-import { accessRequestIdSchema, caseSearchSchema } from '../schemas.js';
+import { accessRequestIdSchema } from '../../contracts/identifiers.js';
+import { caseSearchSchema } from '../schemas.js';
 import { principalOf } from './access-requests.js';
 
 function requireAuditor(req: Parameters<typeof principalOf>[0]): void {

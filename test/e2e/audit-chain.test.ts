@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { appendAuditEvent, eventHash, verifyAuditChain } from '../../db/audit-chain.js';
-import { signCheckpoint, verifyCheckpoints } from '../../audit/checkpoints.js';
+import { signCheckpoint, verifyCheckpoints } from '../../audit/evidence/checkpoints.js';
 import { SigningKeyStore } from '../../tokens/signing-keys.js';
 import { createDb, inTransaction, type Db } from '../../db/client.js';
 import { migrate } from '../../scripts/lib/migrate.js';

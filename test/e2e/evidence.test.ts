@@ -3,10 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CheckpointScheduler, verifyCheckpoints } from '../../audit/checkpoints.js';
-import { loadHistory } from '../../audit/case-timeline.js';
-import { verifyEvidenceBundle, type SignedEvidenceBundle } from '../../audit/evidence-bundle.js';
-import { replayCase } from '../../audit/replay-case.js';
+import { CheckpointScheduler, verifyCheckpoints } from '../../audit/evidence/checkpoints.js';
+import { loadHistory } from '../../audit/read/case-timeline.js';
+import { verifyEvidenceBundle, type SignedEvidenceBundle } from '../../audit/evidence/evidence-bundle.js';
+import { replayCase } from '../../audit/evidence/replay-case.js';
 import { ROOT, scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
 

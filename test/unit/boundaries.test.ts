@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { accessRequestId, requestHash } from '../../api/request-hash.js';
-import { accessRequestInputSchema, dicomUid } from '../../api/schemas.js';
+import { accessRequestInputSchema } from '../../api/schemas.js';
+import { dicomUid } from '../../contracts/identifiers.js';
 import { loadConfig } from '../../config/config.js';
 import { seal, unseal } from '../../tokens/key-sealing.js';
 

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordedWorkflowId } from '../../audit/replay-case.js';
-import { WORKFLOWS_PATH } from '../../worker/run-worker.js';
+import { recordedWorkflowId } from '../../audit/evidence/replay-case.js';
+import { WORKFLOWS_PATH } from '../../workflows/location.js';
 
 // No server needed: the recorded histories (test/histories, from `npm run
 // histories:record`) are replayed against the workflow code as it is now.

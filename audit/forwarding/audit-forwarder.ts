@@ -1,7 +1,7 @@
-import type { Db } from '../db/client.js';
-import { inTransaction } from '../db/client.js';
-import { accessFacts, isLifecycleEvent, lifecycleFacts } from './audit-facts.js';
-import { dicomAuditMessage, AUDIT_SOURCE_ID } from './dicom-audit-message.js';
+import type { Db } from '../../db/client.js';
+import { inTransaction } from '../../db/client.js';
+import { accessFacts, isLifecycleEvent, lifecycleFacts } from '../formats/audit-facts.js';
+import { dicomAuditMessage, AUDIT_SOURCE_ID } from '../formats/dicom-audit-message.js';
 import { rfc5424, type SyslogSender } from './syslog-sender.js';
 
 const BATCH = 200;

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { eventHash } from '../db/audit-chain.js';
-import { canonicalJson } from '../db/canonical-json.js';
-import type { Db } from '../db/client.js';
-import { toView, withReviewsAndGrant } from '../api/access-request-view.js';
-import { SIGNING_ALG, type SigningKeyStore } from '../tokens/signing-keys.js';
-import { loadHistory } from './case-timeline.js';
+import { eventHash } from '../../db/audit-chain.js';
+import { canonicalJson } from '../../contracts/canonical-json.js';
+import type { Db } from '../../db/client.js';
+import { toView, withReviewsAndGrant } from '../read/access-request-view.js';
+import { SIGNING_ALG, type SigningKeyStore } from '../../tokens/signing-keys.js';
+import { loadHistory } from '../read/case-timeline.js';
 import { signCheckpoint, verifyCheckpointJws } from './checkpoints.js';
 
 export const BUNDLE_FORMAT = 'imaging-access-review/evidence-bundle@1';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { Db } from '../db/client.js';
+import type { Db } from '../../db/client.js';
 
 /**
  * Copies the event history of every closed access-request workflow into the database, once.

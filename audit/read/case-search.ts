@@ -1,8 +1,16 @@
-import type { z } from 'zod';
-import type { caseSearchSchema } from '../api/schemas.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Prisma } from '../../generated/prisma/client.js';
 
-export type CaseSearch = z.infer<typeof caseSearchSchema>;
+/** What an auditor may search by, already validated by whoever asks (the API, the CLI). */
+export interface CaseSearch {
+  requester?: string;
+  reviewer?: string;
+  study?: string;
+  patient?: string;
+  status?: string;
+  purpose?: string;
+  from?: string;
+  to?: string;
+}
 
 /** Auditors' case filter: every criterion narrows; none widens. */
 export function caseFilter(search: CaseSearch): Prisma.AccessRequestWhereInput {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
-import { canonicalJson } from '../db/canonical-json.js';
-import type { Db } from '../db/client.js';
-import { SIGNING_ALG, type SigningKeyStore } from '../tokens/signing-keys.js';
+import { canonicalJson } from '../../contracts/canonical-json.js';
+import type { Db } from '../../db/client.js';
+import { SIGNING_ALG, type SigningKeyStore } from '../../tokens/signing-keys.js';
 
 export const CHECKPOINT_TYP = 'iar-audit-checkpoint+jws';
 

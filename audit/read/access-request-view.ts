@@ -1,12 +1,11 @@
-import type { AccessRequest, AccessRequestStudy, Grant, Review } from '../generated/prisma/client.js';
-import type { AccessRequestStatus, PurposeOfUse, ReviewDecision, ReviewerRole, SubmittedRequest } from '../domain/access-request.js';
-import { AccessRequestState } from '../domain/review-engine.js';
-import type { ReviewPolicy } from '../domain/access-request.js';
-import type { z } from 'zod';
-import type { accessRequestViewSchema } from './schemas.js';
+import type { AccessRequest, AccessRequestStudy, Grant, Review } from '../../generated/prisma/client.js';
+import type { AccessRequestStatus, PurposeOfUse, ReviewDecision, ReviewerRole, SubmittedRequest } from '../../domain/access-request.js';
+import { AccessRequestState } from '../../domain/review-engine.js';
+import type { ReviewPolicy } from '../../domain/access-request.js';
+import type { AccessRequestView } from '../../contracts/access-request-view.js';
 
 export type AccessRequestRecord = AccessRequest & { reviews: Review[]; grant: Grant | null; confirmedStudies: AccessRequestStudy[] };
-export type AccessRequestView = z.infer<typeof accessRequestViewSchema>;
+export type { AccessRequestView };
 
 export const withReviewsAndGrant = { reviews: { orderBy: { reviewedAt: 'asc' } }, grant: true, confirmedStudies: true } as const;
 

@@ -1,8 +1,8 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import { WORKFLOWS_PATH } from '../worker/run-worker.js';
-import type { loadHistory } from './case-timeline.js';
+import { WORKFLOWS_PATH } from '../../workflows/location.js';
+import type { loadHistory } from '../read/case-timeline.js';
 
 type History = NonNullable<Awaited<ReturnType<typeof loadHistory>>['history']>;
 
