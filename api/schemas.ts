@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { ACCESS_REQUEST_STATUSES, PURPOSES_OF_USE } from '../domain/access-request.js';
+import { accessRequestStatusSchema, purposeOfUseSchema, reviewDecisionSchema } from '../contracts/access-request.js';
 import { accessRequestIdSchema, dicomUid, patientIdSchema, usernameSchema } from '../contracts/identifiers.js';
 import { safeText } from '../contracts/text.js';
 import { accessRequestViewSchema } from '../contracts/access-request-view.js';
 
 // Everything the API accepts or returns, in one place; openapi.ts publishes these.
-
-const purposeCodes = Object.keys(PURPOSES_OF_USE) as [keyof typeof PURPOSES_OF_USE, ...(keyof typeof PURPOSES_OF_USE)[]];
 
 export function accessRequestInputSchema(maxDurationMinutes: number) {
   return z
@@ -17,7 +15,7 @@ export function accessRequestInputSchema(maxDurationMinutes: number) {
         .max(50, 'at most 50 studies per request')
         .refine((uids) => new Set(uids).size === uids.length, 'studies must not repeat'),
       patientId: patientIdSchema,
-      purposeOfUse: z.enum(purposeCodes).describe('HL7 v3 ActReason (PurposeOfUse) code'),
+      purposeOfUse: purposeOfUseSchema,
       justification: safeText({ max: 2000, min: 10, minMessage: 'say why, in at least 10 visible characters', multiline: true }),
       durationMinutes: z.number().int().min(1).max(maxDurationMinutes, `at most ${maxDurationMinutes} minutes under the current policy`),
     })
@@ -27,7 +25,7 @@ export type AccessRequestInput = z.infer<ReturnType<typeof accessRequestInputSch
 
 export const reviewInputSchema = z
   .object({
-    decision: z.enum(['approve', 'deny']),
+    decision: reviewDecisionSchema,
     comment: safeText({ max: 2000, multiline: true }).optional(),
     /** The requestHash the reviewer was shown; when given it must match. */
     requestHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
@@ -42,7 +40,7 @@ export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/,
 
 export const listQuerySchema = z
   .object({
-    status: z.enum(ACCESS_REQUEST_STATUSES).optional(),
+    status: accessRequestStatusSchema.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),
     cursor: accessRequestIdSchema.optional(),
   })
@@ -59,8 +57,8 @@ export const caseSearchSchema = z
     reviewer: usernameSchema.optional(),
     study: dicomUid.optional(),
     patient: patientIdSchema.optional(),
-    status: z.enum(ACCESS_REQUEST_STATUSES).optional(),
-    purpose: z.enum(purposeCodes).optional(),
+    status: accessRequestStatusSchema.optional(),
+    purpose: purposeOfUseSchema.optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ACCESS_REQUEST_STATUSES } from '../domain/access-request.js';
+import { accessRequestStatusSchema, reviewDecisionSchema } from './access-request.js';
 
 // The access request as every reader sees it: the API's answers, evidence bundles, the web pages.
 
 export const reviewViewSchema = z.object({
   reviewer: z.string(),
-  decision: z.enum(['approve', 'deny']),
+  decision: reviewDecisionSchema,
   comment: z.string().nullable(),
   countedToward: z.string(),
   reviewedAt: z.string(),
@@ -13,7 +13,7 @@ export const reviewViewSchema = z.object({
 
 export const accessRequestViewSchema = z.object({
   id: z.string(),
-  status: z.enum(ACCESS_REQUEST_STATUSES),
+  status: accessRequestStatusSchema,
   requester: z.string(),
   departmentId: z.string(),
   studyInstanceUids: z.array(z.string()),

@@ -67,7 +67,8 @@ export interface ReviewPolicy {
 
 export const DEFAULT_REVIEW_POLICY: ReviewPolicy = { approvalsRequired: 2, requireDistinctRoles: true };
 
-export type ReviewDecision = 'approve' | 'deny';
+export const REVIEW_DECISIONS = ['approve', 'deny'] as const;
+export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
 
 export interface ReviewInput {
   reviewer: Principal;
