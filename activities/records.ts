@@ -105,7 +105,9 @@ function neverStorable(error: unknown): boolean {
 }
 
 function sqlState(error: unknown): string | undefined {
-  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } }; cause?: { originalCode?: string } })?.meta?.driverAdapterError?.cause ?? (error as { cause?: { originalCode?: string } })?.cause;
+  const cause =
+    (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } }; cause?: { originalCode?: string } })?.meta?.driverAdapterError?.cause ??
+    (error as { cause?: { originalCode?: string } })?.cause;
   return cause?.originalCode;
 }
 
@@ -271,7 +273,10 @@ export function createRecordActivities(db: Db) {
           occurredAt: at,
         },
         async (tx) => {
-          await tx.accessRequest.update({ where: { id: input.accessRequestId }, data: { status: input.status, endedAt: at, endReason: storable(input.reason) } });
+          await tx.accessRequest.update({
+            where: { id: input.accessRequestId },
+            data: { status: input.status, endedAt: at, endReason: storable(input.reason) },
+          });
           if (input.status === 'EXPIRED') await tx.grant.update({ where: { accessRequestId: input.accessRequestId }, data: { endedAt: at } });
         },
       );
@@ -297,7 +302,14 @@ export function createRecordActivities(db: Db) {
         async (tx) => {
           if (input.action === 'review' && input.requestRecorded) {
             await tx.rejectedReviewAttempt.create({
-              data: { accessRequestId: input.accessRequestId, reviewer: storable(input.claimedBy, 200), decision: storable(input.decision ?? 'unknown', 20), reason: input.reason, detail: storable(input.detail), attemptedAt: at },
+              data: {
+                accessRequestId: input.accessRequestId,
+                reviewer: storable(input.claimedBy, 200),
+                decision: storable(input.decision ?? 'unknown', 20),
+                reason: input.reason,
+                detail: storable(input.detail),
+                attemptedAt: at,
+              },
             });
           }
         },
@@ -313,7 +325,14 @@ export function createRecordActivities(db: Db) {
       const reason = 'a step of this request could not be recorded';
       return once(
         db,
-        { dedupeKey: `failed:${input.accessRequestId}`, type: 'access_request.failed', actor: 'system', accessRequestId: input.accessRequestId, payload: { step: storable(input.step, 100), reason }, occurredAt: at },
+        {
+          dedupeKey: `failed:${input.accessRequestId}`,
+          type: 'access_request.failed',
+          actor: 'system',
+          accessRequestId: input.accessRequestId,
+          payload: { step: storable(input.step, 100), reason },
+          occurredAt: at,
+        },
         async (tx) => {
           await tx.accessRequest.updateMany({ where: { id: input.accessRequestId }, data: { status: 'FAILED', endedAt: at, endReason: reason } });
           await tx.grant.updateMany({ where: { accessRequestId: input.accessRequestId, endedAt: null }, data: { endedAt: at } });

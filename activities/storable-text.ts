@@ -3,6 +3,7 @@
 // message sent straight to Temporal names whatever principal it likes): each such character
 // becomes U+FFFD, visibly, and very long text is cut.
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly what PostgreSQL cannot store.
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const MAX_LENGTH = 4000;
 

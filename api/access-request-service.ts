@@ -1,5 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { signPrincipalAssertion, type AssertedAction } from '../tokens/principal-assertion.js';
 import { ApplicationFailure } from '@temporalio/common';
@@ -15,7 +21,14 @@ import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import type { accessRequestWorkflow } from '../workflows/access-request.js';
 import { accessRequestRequesterKey, accessRequestStatusKey } from '../workflows/search-attributes.js';
 import { authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, submissionRecordedUpdate, type Asserted } from '../workflows/messages.js';
-import { reviewView, stateFromRecord, toView, withReviewsAndGrant, type AccessRequestRecord, type AccessRequestView } from '../audit/read/access-request-view.js';
+import {
+  reviewView,
+  stateFromRecord,
+  toView,
+  withReviewsAndGrant,
+  type AccessRequestRecord,
+  type AccessRequestView,
+} from '../audit/read/access-request-view.js';
 import { canonicalJson } from '../contracts/canonical-json.js';
 import { Problem } from './problem.js';
 import { StudyConfirmation } from './study-confirmation.js';
@@ -63,7 +76,13 @@ function sameReview(recorded: ReviewRecord, review: ReviewInput): boolean {
 
 /** The Update id of a keyed review: the same reviewer, key and body give the same id. */
 function reviewDigest(review: ReviewInput): string {
-  const body = canonicalJson({ reviewer: review.reviewer.username, key: review.idempotencyKey ?? null, decision: review.decision, comment: review.comment ?? '', requestHash: review.requestHash });
+  const body = canonicalJson({
+    reviewer: review.reviewer.username,
+    key: review.idempotencyKey ?? null,
+    decision: review.decision,
+    comment: review.comment ?? '',
+    requestHash: review.requestHash,
+  });
   return createHash('sha256').update(body).digest('hex');
 }
 
@@ -123,7 +142,10 @@ export class AccessRequestService {
     return toView(await this.loadVisible(principal, id));
   }
 
-  async list(principal: Principal, query: { status?: string; limit: number; cursor?: string }): Promise<{ items: AccessRequestView[]; nextCursor: string | null }> {
+  async list(
+    principal: Principal,
+    query: { status?: string; limit: number; cursor?: string },
+  ): Promise<{ items: AccessRequestView[]; nextCursor: string | null }> {
     const where = visibleRequests(principal);
     if (!where) throw new Problem(403, 'Forbidden', 'Your roles do not let you read access requests.', { reason: 'NOT_PERMITTED' });
     const rows = await this.deps.db.accessRequest.findMany({
@@ -139,7 +161,8 @@ export class AccessRequestService {
 
   async submit(principal: Principal, input: AccessRequestInput, idempotencyKey: string | undefined): Promise<{ view: AccessRequestView; replayed: boolean }> {
     if (!principal.roles.includes('clinician')) throw rejectionProblem('NOT_PERMITTED', 'Only clinicians may request access to studies.');
-    if (!principal.departmentId) throw rejectionProblem('NOT_PERMITTED', `${principal.username} belongs to no department, so no supervisor could review the request.`);
+    if (!principal.departmentId)
+      throw rejectionProblem('NOT_PERMITTED', `${principal.username} belongs to no department, so no supervisor could review the request.`);
     const { config, temporal } = this.deps;
     const fields = { requester: principal.username, requesterRole: 'clinician' as const, departmentId: principal.departmentId, ...input };
     const request: SubmittedRequest = {
@@ -153,7 +176,10 @@ export class AccessRequestService {
     // The request as recorded; what the PACS confirmed is recorded with it, in one transaction.
     const sameRequestOr422 = (row: AccessRequestRecord) => {
       if (row.requestHash !== request.requestHash) {
-        throw new Problem(422, 'Idempotency key reused', 'This Idempotency-Key was used for a different request; nothing was changed.', { reason: 'IDEMPOTENCY_KEY_REUSED', id: row.id });
+        throw new Problem(422, 'Idempotency key reused', 'This Idempotency-Key was used for a different request; nothing was changed.', {
+          reason: 'IDEMPOTENCY_KEY_REUSED',
+          id: row.id,
+        });
       }
       return toView(row);
     };
@@ -217,7 +243,13 @@ export class AccessRequestService {
     const again = await settleUpdate(send);
     if (again.kind !== 'unknown') return again;
     this.deps.log.warn({ accessRequestId: id, action, err: (again.error as Error)?.message }, 'update outcome unknown');
-    throw new Problem(503, 'Outcome unknown', 'Temporal did not confirm this; nothing is assumed to have changed. Retry.', { reason: 'OUTCOME_UNKNOWN', retryAfterSeconds: 1 }, { 'Retry-After': '1' });
+    throw new Problem(
+      503,
+      'Outcome unknown',
+      'Temporal did not confirm this; nothing is assumed to have changed. Retry.',
+      { reason: 'OUTCOME_UNKNOWN', retryAfterSeconds: 1 },
+      { 'Retry-After': '1' },
+    );
   }
 
   /** The API's signed word that `principal` sends exactly `message` about request `id`. */
@@ -226,7 +258,13 @@ export class AccessRequestService {
   }
 
   /** Settles an Update and turns the workflow's refusal (or its absence) into a problem. */
-  private async update<Ret, M extends Asserted>(id: string, update: UpdateDefinition<Ret, [M]>, action: AssertedAction, principal: Principal, message: NoInfer<Omit<M, 'assertion'>>): Promise<Ret> {
+  private async update<Ret, M extends Asserted>(
+    id: string,
+    update: UpdateDefinition<Ret, [M]>,
+    action: AssertedAction,
+    principal: Principal,
+    message: NoInfer<Omit<M, 'assertion'>>,
+  ): Promise<Ret> {
     const outcome = await this.settle(id, update, action, principal, message);
     if (outcome.kind === 'accepted') return outcome.result;
     if (outcome.kind === 'refused') throw rejectionProblem(outcome.rejection.reason, outcome.rejection.detail);
@@ -248,9 +286,19 @@ export class AccessRequestService {
       await limitRefusedReviewAttempts(this.deps.db, principal.username, refusals);
       throw notFound;
     }
-    const review: ReviewInput = { reviewer: principal, decision: input.decision, comment: input.comment, requestHash: input.requestHash ?? row.requestHash, idempotencyKey };
+    const review: ReviewInput = {
+      reviewer: principal,
+      decision: input.decision,
+      comment: input.comment,
+      requestHash: input.requestHash ?? row.requestHash,
+      idempotencyKey,
+    };
     const record = (rejection: Rejection) =>
-      recordRejectedReviewAttempt(this.deps.db, { accessRequestId: id, reviewer: principal.username, decision: input.decision, reason: rejection.reason, detail: rejection.detail }, refusals);
+      recordRejectedReviewAttempt(
+        this.deps.db,
+        { accessRequestId: id, reviewer: principal.username, decision: input.decision, reason: rejection.reason, detail: rejection.detail },
+        refusals,
+      );
     // The same visibility as GET: a request the caller may not read is not found, and its
     // state and department stay unsaid. Every reviewer sees what they may review.
     const visible = visibleRequests(principal);
@@ -289,7 +337,10 @@ export class AccessRequestService {
     }
     if (outcome.kind === 'closed') {
       const late = stateFromRecord(after, this.deps.config.policy).judgeReview(review);
-      return refuse(late instanceof Rejection ? late : new Rejection('NOT_PENDING', `The request is ${after.status}; only a pending request can be reviewed.`), 'workflow');
+      return refuse(
+        late instanceof Rejection ? late : new Rejection('NOT_PENDING', `The request is ${after.status}; only a pending request can be reviewed.`),
+        'workflow',
+      );
     }
     throw new Error(`review of ${id} by ${principal.username} was accepted but is not in the records`);
   }

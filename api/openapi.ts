@@ -30,7 +30,9 @@ interface Operation {
 /** Every route the API serves; a test walks the Express router and compares. */
 export function routeTable(maxDurationMinutes = 480): Record<string, Record<string, Operation>> {
   return {
-    '/auth/dev-login': { post: { summary: 'Log in as a seeded demo user (embedded default only)', body: devLoginSchema, response: [200, devLoginResponseSchema], public: true } },
+    '/auth/dev-login': {
+      post: { summary: 'Log in as a seeded demo user (embedded default only)', body: devLoginSchema, response: [200, devLoginResponseSchema], public: true },
+    },
     '/api/access-requests': {
       post: {
         summary: 'Ask for access to imaging studies (clinicians). Optional Idempotency-Key header.',
@@ -44,37 +46,64 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
         params: ['status', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
       },
     },
-    '/api/access-requests/{id}': { get: { summary: 'One access request with its reviews and grant', response: [200, accessRequestViewSchema], params: [idParam] } },
+    '/api/access-requests/{id}': {
+      get: { summary: 'One access request with its reviews and grant', response: [200, accessRequestViewSchema], params: [idParam] },
+    },
     '/api/access-requests/{id}/reviews': {
       post: {
-        summary: 'Approve or deny (supervisors, privacy officers). Optional Idempotency-Key header: a retry of the same review is answered 200 from the record.',
+        summary:
+          'Approve or deny (supervisors, privacy officers). Optional Idempotency-Key header: a retry of the same review is answered 200 from the record.',
         body: reviewInputSchema,
         response: [201, reviewAnswerSchema],
         params: [idParam, { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
       },
     },
     '/api/access-requests/{id}/revoke': {
-      post: { summary: 'Revoke an active grant (requester, its reviewers, security officers)', body: revokeInputSchema, response: [200, accessRequestViewSchema], params: [idParam] },
+      post: {
+        summary: 'Revoke an active grant (requester, its reviewers, security officers)',
+        body: revokeInputSchema,
+        response: [200, accessRequestViewSchema],
+        params: [idParam],
+      },
     },
-    '/api/access-requests/{id}/cancel': { post: { summary: 'Withdraw a pending request (requester)', body: cancelInputSchema, response: [200, accessRequestViewSchema], params: [idParam] } },
-    '/api/access-requests/{id}/tokens': { post: { summary: 'A short-lived PACS token for an active grant (requester)', response: [201, tokenResponseSchema], params: [idParam] } },
+    '/api/access-requests/{id}/cancel': {
+      post: { summary: 'Withdraw a pending request (requester)', body: cancelInputSchema, response: [200, accessRequestViewSchema], params: [idParam] },
+    },
+    '/api/access-requests/{id}/tokens': {
+      post: { summary: 'A short-lived PACS token for an active grant (requester)', response: [201, tokenResponseSchema], params: [idParam] },
+    },
     '/api/cases': {
       get: {
         summary: 'Search cases (auditors only, read-only)',
         response: [200, accessRequestListSchema],
-        params: ['requester', 'reviewer', 'study', 'patient', 'status', 'purpose', 'from', 'to', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+        params: ['requester', 'reviewer', 'study', 'patient', 'status', 'purpose', 'from', 'to', 'limit', 'cursor'].map((name) => ({
+          name,
+          in: 'query',
+          required: false,
+          schema: { type: 'string' },
+        })),
       },
     },
     '/api/cases/{id}/timeline': {
-      get: { summary: 'A case in time order: workflow history (live or archived), records, gateway accesses (auditors only)', response: [200, timelineSchema], params: [idParam] },
+      get: {
+        summary: 'A case in time order: workflow history (live or archived), records, gateway accesses (auditors only)',
+        response: [200, timelineSchema],
+        params: [idParam],
+      },
     },
     '/api/cases/{id}/audit-events': {
       get: { summary: 'The case’s audit events as a FHIR R4 Bundle of AuditEvent (IHE BALP style; auditors only)', response: [200, null], params: [idParam] },
     },
     '/api/cases/{id}/evidence': {
-      get: { summary: 'A signed evidence bundle for a case: history, records, accesses, chain segment and checkpoint (auditors only)', response: [200, null], params: [idParam] },
+      get: {
+        summary: 'A signed evidence bundle for a case: history, records, accesses, chain segment and checkpoint (auditors only)',
+        response: [200, null],
+        params: [idParam],
+      },
     },
-    '/.well-known/audit-keys.json': { get: { summary: 'Every public key the API has ever signed with: verifies checkpoints and evidence bundles', response: [200, null], public: true } },
+    '/.well-known/audit-keys.json': {
+      get: { summary: 'Every public key the API has ever signed with: verifies checkpoints and evidence bundles', response: [200, null], public: true },
+    },
     '/.well-known/jwks.json': { get: { summary: 'Public keys that verify every token this API signs', response: [200, null], public: true } },
     '/healthz': { get: { summary: 'Database and Temporal reachable', response: [200, healthSchema], public: true } },
     '/openapi.json': { get: { summary: 'This document', response: [200, null], public: true } },

@@ -74,7 +74,10 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
     else if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') problem = new Problem(415, 'Unsupported encoding');
     else {
       // Unknown failures are logged with the route only: request bodies may carry patient data.
-      log.error({ err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error), route: req.path }, 'unhandled error');
+      log.error(
+        { err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error), route: req.path },
+        'unhandled error',
+      );
       problem = new Problem(500, 'Internal error', 'The server failed; nothing is assumed to have changed. Retry, or report the time.');
     }
     res.set(problem.headers);

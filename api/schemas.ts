@@ -28,12 +28,17 @@ export const reviewInputSchema = z
     decision: reviewDecisionSchema,
     comment: safeText({ max: 2000, multiline: true }).optional(),
     /** The requestHash the reviewer was shown; when given it must match. */
-    requestHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    requestHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
   })
   .strict()
   .refine((r) => r.decision !== 'deny' || (r.comment ?? '').length > 0, { message: 'a denial needs a comment', path: ['comment'] });
 
-export const revokeInputSchema = z.object({ reason: safeText({ max: 2000, min: 3, minMessage: 'say why, in at least 3 visible characters', multiline: true }) }).strict();
+export const revokeInputSchema = z
+  .object({ reason: safeText({ max: 2000, min: 3, minMessage: 'say why, in at least 3 visible characters', multiline: true }) })
+  .strict();
 export const cancelInputSchema = z.object({ reason: safeText({ max: 2000, multiline: true }).optional() }).strict();
 export const devLoginSchema = z.object({ username: usernameSchema }).strict();
 export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, 'Idempotency-Key: 8–128 characters of A–Z a–z 0–9 . _ : -');

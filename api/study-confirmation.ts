@@ -42,7 +42,10 @@ export class StudyConfirmation {
       found = await findStudies(this.client, uids);
     } catch (error) {
       if (!(error instanceof PacsUnavailableError || error instanceof PacsFailedError)) throw error;
-      this.log.warn({ err: error.message, pacsStatus: error instanceof PacsFailedError ? error.status : undefined, studies: uids.length }, 'PACS could not confirm the studies of a submission');
+      this.log.warn(
+        { err: error.message, pacsStatus: error instanceof PacsFailedError ? error.status : undefined, studies: uids.length },
+        'PACS could not confirm the studies of a submission',
+      );
       throw unavailable('The PACS could not be asked about the studies; nothing was recorded. Retry later.');
     }
     const confirmedAt = Date.now();
@@ -57,7 +60,12 @@ export class StudyConfirmation {
       else confirmed.push({ ...facts, patientId: facts.patientId, confirmedAt });
     });
     if (missing.length > 0) {
-      throw refused('STUDY_NOT_FOUND', `The PACS holds no study ${missing.map((i) => uids[i]).join(', ')}; nothing was recorded.`, missing, 'the PACS holds no such study');
+      throw refused(
+        'STUDY_NOT_FOUND',
+        `The PACS holds no study ${missing.map((i) => uids[i]).join(', ')}; nothing was recorded.`,
+        missing,
+        'the PACS holds no such study',
+      );
     }
     if (mismatched.length > 0) {
       throw refused(

@@ -103,11 +103,15 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'export': {
       if (!target) usage('export needs a case id.');
-      const encoded = process.env.KEY_ENCRYPTION_KEY ?? (process.env.KEY_ENCRYPTION_KEY_FILE ? readFileSync(process.env.KEY_ENCRYPTION_KEY_FILE, 'utf8').trim() : undefined);
+      const encoded =
+        process.env.KEY_ENCRYPTION_KEY ?? (process.env.KEY_ENCRYPTION_KEY_FILE ? readFileSync(process.env.KEY_ENCRYPTION_KEY_FILE, 'utf8').trim() : undefined);
       if (!encoded) usage('export signs the bundle: set KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE as the API has them.');
       const db = database();
       const temporal = await temporalClient();
-      const keys = new SigningKeyStore(db, Buffer.from(encoded, 'base64'), { rotationDays: Number(process.env.SIGNING_KEY_ROTATION_DAYS ?? 30), longestTokenSeconds: 3600 });
+      const keys = new SigningKeyStore(db, Buffer.from(encoded, 'base64'), {
+        rotationDays: Number(process.env.SIGNING_KEY_ROTATION_DAYS ?? 30),
+        longestTokenSeconds: 3600,
+      });
       const bundle = await exportEvidenceBundle({ db, temporal: temporal.client, keys }, target);
       await temporal.close();
       await db.$disconnect();
@@ -119,7 +123,11 @@ async function main(argv: string[]): Promise<number> {
     case 'verify': {
       if (!target || !values.keys) usage('verify needs a bundle file and --keys.');
       const result = await verifyEvidenceBundle(JSON.parse(readFileSync(target, 'utf8')) as SignedEvidenceBundle, await loadKeys(values.keys));
-      process.stdout.write(result.ok ? 'bundle verified: signature, chain segment and checkpoint all hold\n' : `bundle FAILED verification:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      process.stdout.write(
+        result.ok
+          ? 'bundle verified: signature, chain segment and checkpoint all hold\n'
+          : `bundle FAILED verification:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n`,
+      );
       return result.ok ? 0 : 1;
     }
     case 'who-accessed': {
@@ -128,7 +136,11 @@ async function main(argv: string[]): Promise<number> {
       const rows = await whoAccessed(db, { study: values.study, patient: values.patient, from: values.from, to: values.to });
       await db.$disconnect();
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else for (const r of rows) process.stdout.write(`${r.at}  ${(r.username ?? '-').padEnd(12)} ${r.outcome.padEnd(8)} ${String(r.status).padEnd(4)} ${r.grantId ?? '-'}  jti=${r.jti ?? '-'}  ${r.route} ${r.study ?? ''}\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(
+            `${r.at}  ${(r.username ?? '-').padEnd(12)} ${r.outcome.padEnd(8)} ${String(r.status).padEnd(4)} ${r.grantId ?? '-'}  jti=${r.jti ?? '-'}  ${r.route} ${r.study ?? ''}\n`,
+          );
       return 0;
     }
     default:

@@ -34,8 +34,17 @@ const envSchema = z.object({
   OIDC_ROLES_CLAIM: z.string().default('roles'),
   OIDC_USERNAME_CLAIM: z.string().default('preferred_username'),
   DEV_LOGIN: flag.default(false),
-  REVIEW_WINDOW_MINUTES: z.coerce.number().min(1).max(60 * 24 * 30).default(24 * 60),
-  MAX_DURATION_MINUTES: z.coerce.number().int().min(1).max(60 * 24 * 7).default(8 * 60),
+  REVIEW_WINDOW_MINUTES: z.coerce
+    .number()
+    .min(1)
+    .max(60 * 24 * 30)
+    .default(24 * 60),
+  MAX_DURATION_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 7)
+    .default(8 * 60),
   POLICY_REQUIRE_DISTINCT_ROLES: flag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The longest the audit chain's head goes unsigned while events arrive (cases closing sign sooner). */
@@ -101,7 +110,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!env.OIDC_JWKS_URL || !env.OIDC_AUDIENCE) throw new ConfigError('OIDC_ISSUER needs OIDC_JWKS_URL and OIDC_AUDIENCE.');
     auth = {
       kind: 'oidc',
-      oidc: { issuer: env.OIDC_ISSUER, jwksUrl: env.OIDC_JWKS_URL, audience: env.OIDC_AUDIENCE, rolesClaim: env.OIDC_ROLES_CLAIM, usernameClaim: env.OIDC_USERNAME_CLAIM },
+      oidc: {
+        issuer: env.OIDC_ISSUER,
+        jwksUrl: env.OIDC_JWKS_URL,
+        audience: env.OIDC_AUDIENCE,
+        rolesClaim: env.OIDC_ROLES_CLAIM,
+        usernameClaim: env.OIDC_USERNAME_CLAIM,
+      },
     };
   } else if (env.DEV_LOGIN) {
     auth = { kind: 'dev-login' };

@@ -8,6 +8,9 @@ export function createLogger(name: string, level = 'info'): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ['authorization', '*.authorization', 'access_token', '*.access_token', 'token', '*.token', 'patientId', '*.patientId'], censor: '[redacted]' },
+    redact: {
+      paths: ['authorization', '*.authorization', 'access_token', '*.access_token', 'token', '*.token', 'patientId', '*.patientId'],
+      censor: '[redacted]',
+    },
   });
 }

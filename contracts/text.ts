@@ -9,8 +9,10 @@ import { z } from 'zod';
  * look-alikes) carry text no one sees.
  */
 const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u;
+// eslint-disable-next-line no-control-regex -- control characters are what these two refuse.
 const CONTROL_ONE_LINE = /[\u0000-\u001F\u007F-\u009F]/u;
 /** Free text keeps tab, line feed and carriage return. */
+// eslint-disable-next-line no-control-regex -- as above.
 const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
 const HIDDEN_OR_RESERVED = /[\u2028\u2029\p{Noncharacter_Code_Point}\u{E0000}-\u{E007F}]/u;
 /** Renders as nothing: whitespace, format characters (zero-width space, joiners, BOM …), Hangul fillers, the blank Braille pattern. */

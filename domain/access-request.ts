@@ -55,7 +55,14 @@ export interface SubmittedRequest {
    * What the PACS said about each study when the API checked it before submitting (not
    * part of the hash: what was asked, not what was found). `confirmedAt` is epoch ms.
    */
-  confirmedStudies?: { studyInstanceUid: string; patientId: string; modalities: string[]; studyDate: string | null; description: string | null; confirmedAt: number }[];
+  confirmedStudies?: {
+    studyInstanceUid: string;
+    patientId: string;
+    modalities: string[];
+    studyDate: string | null;
+    description: string | null;
+    confirmedAt: number;
+  }[];
 }
 
 export interface ReviewPolicy {

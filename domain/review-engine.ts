@@ -98,9 +98,7 @@ export class AccessRequestState {
       return { countedToward: eligibleRoles[0]!, outcome: 'DENIED' };
     }
     const approvedRoles = new Set(this.reviews.filter((r) => r.decision === 'approve').map((r) => r.countedToward));
-    const countedToward = this.policy.requireDistinctRoles
-      ? eligibleRoles.find((role) => !approvedRoles.has(role))
-      : eligibleRoles[0];
+    const countedToward = this.policy.requireDistinctRoles ? eligibleRoles.find((role) => !approvedRoles.has(role)) : eligibleRoles[0];
     if (!countedToward) {
       return new Rejection(
         'ROLE_ALREADY_APPROVED',

@@ -83,7 +83,8 @@ export function createGateway(deps: GatewayDeps): express.Express {
 
     try {
       token = await deps.tokens.verify(req.get('authorization'));
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'The gateway serves reads only (no STOW-RS, no changes).');
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'The gateway serves reads only (no STOW-RS, no changes).');
       ({ route, normalisedPath } = parseDicomwebPath(rawPath));
       const study = studyOf(route);
       if (study !== undefined && !token.studies.has(study)) throw new Refusal(403, 'STUDY_NOT_GRANTED', 'The token does not grant that study.');
@@ -94,7 +95,8 @@ export function createGateway(deps: GatewayDeps): express.Express {
         query = confineQidoQuery(route, rawQuery, token.studies);
       } else {
         query = new URLSearchParams(rawQuery);
-        for (const key of query.keys()) if (!WADO_QUERY_KEYS.has(key)) throw new Refusal(403, 'QUERY_NOT_ALLOWED', `${key} is not a retrieve parameter served here.`);
+        for (const key of query.keys())
+          if (!WADO_QUERY_KEYS.has(key)) throw new Refusal(403, 'QUERY_NOT_ALLOWED', `${key} is not a retrieve parameter served here.`);
       }
       // Whatever is served belongs to the token's patient, as the PACS says: the study in the
       // path, or every granted study for a study-level QIDO (confined to them above).
@@ -145,8 +147,7 @@ export function createGateway(deps: GatewayDeps): express.Express {
         }
       }
     } catch (error) {
-      const refusal =
-        error instanceof Refusal ? error : new Refusal(502, 'GATEWAY_ERROR', 'The gateway could not complete the request.');
+      const refusal = error instanceof Refusal ? error : new Refusal(502, 'GATEWAY_ERROR', 'The gateway could not complete the request.');
       if (!(error instanceof Refusal)) deps.log.error({ err: (error as Error).message, route: describeRoute(route) }, 'gateway error');
       if (!res.headersSent) {
         if (refusal.status === 401) res.set('WWW-Authenticate', 'Bearer');
@@ -155,7 +156,12 @@ export function createGateway(deps: GatewayDeps): express.Express {
         res
           .type('application/problem+json')
           .set('Cache-Control', 'no-store')
-          .json({ type: `urn:imaging-access-review:gateway:${refusal.reason.toLowerCase()}`, title: refusal.reason, status: refusal.status, detail: refusal.message });
+          .json({
+            type: `urn:imaging-access-review:gateway:${refusal.reason.toLowerCase()}`,
+            title: refusal.reason,
+            status: refusal.status,
+            detail: refusal.message,
+          });
       } else {
         record('refused', refusal.reason);
         res.destroy();

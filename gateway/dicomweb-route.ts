@@ -18,7 +18,8 @@ export interface ParsedPath {
 const LEVEL_RESOURCES = new Set(['metadata', 'rendered', 'thumbnail']);
 
 function uid(segment: string | undefined): string {
-  if (segment === undefined || !dicomUid.safeParse(segment).success) throw new Refusal(403, 'ROUTE_NOT_ALLOWED', 'A path segment that must be a DICOM UID is not one.');
+  if (segment === undefined || !dicomUid.safeParse(segment).success)
+    throw new Refusal(403, 'ROUTE_NOT_ALLOWED', 'A path segment that must be a DICOM UID is not one.');
   return segment;
 }
 

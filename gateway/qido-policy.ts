@@ -9,7 +9,16 @@ import { Refusal } from './refusal.js';
 //   patient-level filter, and any key not listed below are refused (403), never rewritten:
 //   each is a way to reach beyond the grant, and a viewer never needs one.
 const CONTROL_KEYS = new Set(['limit', 'offset', 'includefield', 'fuzzymatching']);
-const STUDY_KEYS = new Set(['StudyInstanceUID', 'StudyDate', 'StudyTime', 'AccessionNumber', 'ModalitiesInStudy', 'StudyDescription', 'StudyID', 'ReferringPhysicianName']);
+const STUDY_KEYS = new Set([
+  'StudyInstanceUID',
+  'StudyDate',
+  'StudyTime',
+  'AccessionNumber',
+  'ModalitiesInStudy',
+  'StudyDescription',
+  'StudyID',
+  'ReferringPhysicianName',
+]);
 const SERIES_KEYS = new Set(['SeriesInstanceUID', 'Modality', 'SeriesNumber', 'SeriesDescription', 'PerformedProcedureStepStartDate']);
 const INSTANCE_KEYS = new Set(['SOPInstanceUID', 'SOPClassUID', 'InstanceNumber']);
 const UID_KEYS = new Set(['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID', 'SOPClassUID']);

@@ -27,7 +27,9 @@ export const STUDY_FACT_FIELDS = [TAG.patientId, TAG.modalities, TAG.studyDate, 
 function values(item: Record<string, unknown>, tag: string): string[] {
   const element = item[tag] as { Value?: unknown[] } | undefined;
   if (!element || !Array.isArray(element.Value)) return [];
-  return element.Value.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter((v) => v.length > 0);
+  return element.Value.filter((v): v is string => typeof v === 'string')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
 }
 
 /** One QIDO-RS study result (DICOM JSON) as facts; undefined when it names no study UID. */

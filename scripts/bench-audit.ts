@@ -35,7 +35,15 @@ const start = Date.now();
 for (let base = 0; base < CHAIN_EVENTS; base += 5_000) {
   const rows = [];
   for (let i = base; i < Math.min(base + 5_000, CHAIN_EVENTS); i++) {
-    const event = { seq: BigInt(i + 1), id: randomUUID(), type: 'bench.event', actor: `user${i % 5000}`, accessRequestId: null, payload: { i }, occurredAt: new Date(start + i) };
+    const event = {
+      seq: BigInt(i + 1),
+      id: randomUUID(),
+      type: 'bench.event',
+      actor: `user${i % 5000}`,
+      accessRequestId: null,
+      payload: { i },
+      occurredAt: new Date(start + i),
+    };
     const hash = eventHash(prevHash, event);
     rows.push({ ...event, dedupeKey: `bench-${i}`, prevHash, hash });
     prevHash = hash;
@@ -52,7 +60,9 @@ await measure(20, 1, (i) => sql.query('SELECT count(*) FROM gateway_access_recor
 
 step(`measuring ${QUERIES} who-accessed queries and the baseline count...`);
 const who = await measure(QUERIES, 1, (i) => whoAccessed(db, { study: studyOf(i + 100) }).then(() => undefined));
-const count = await measure(QUERIES, 1, (i) => sql.query('SELECT count(*) FROM gateway_access_records WHERE study = $1', [studyOf(i + 100)]).then(() => undefined));
+const count = await measure(QUERIES, 1, (i) =>
+  sql.query('SELECT count(*) FROM gateway_access_records WHERE study = $1', [studyOf(i + 100)]).then(() => undefined),
+);
 const rowsPerStudy = Math.round(ACCESS_RECORDS / STUDIES);
 
 step('verifying the chain, and the baseline count...');

@@ -63,7 +63,8 @@ step(`measuring ${cycles} no-op workflows and ${cycles} full cycles, ${concurren
 const baseline = await measure(cycles, concurrency, noop);
 const full = await measure(cycles, concurrency, cycle);
 
-const row = (name: string, s: RunStats) => `${name.padEnd(38)} ${s.p50.toFixed(1).padStart(9)} ${s.p99.toFixed(1).padStart(9)} ${s.perSecond.toFixed(1).padStart(9)}`;
+const row = (name: string, s: RunStats) =>
+  `${name.padEnd(38)} ${s.p50.toFixed(1).padStart(9)} ${s.p99.toFixed(1).padStart(9)} ${s.perSecond.toFixed(1).padStart(9)}`;
 process.stdout.write(`
 bench:cycle  (${cycles} runs, concurrency ${concurrency}; PostgreSQL ${process.env.DATABASE_URL ? 'at DATABASE_URL' : 'private cluster'}, Temporal dev server)
 ${'run'.padEnd(38)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'per s'.padStart(9)}

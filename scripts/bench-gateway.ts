@@ -23,12 +23,22 @@ const decisions = Number(process.env.BENCH_DECISIONS ?? 3000);
 const pacsDir = scratchDir('iar-bench-pacs-');
 const orthanc = await startOrthanc({ dataDir: pacsDir, httpPort: await freePort(), logFile: path.join(pacsDir, 'orthanc.log') });
 const [study] = await loadSyntheticStudies(orthanc);
-const servers = await startBenchServers('bench-gw', { PACS_DICOMWEB_URL: orthanc.dicomwebUrl, PACS_USERNAME: orthanc.username, PACS_PASSWORD: orthanc.password });
+const servers = await startBenchServers('bench-gw', {
+  PACS_DICOMWEB_URL: orthanc.dicomwebUrl,
+  PACS_USERNAME: orthanc.username,
+  PACS_PASSWORD: orthanc.password,
+});
 const { workDir, api, post, login, runtime } = servers;
 const keys = runtime.keys;
 
 const alice = await login('clin.alice');
-const { id } = await post('/api/access-requests', alice, { studyInstanceUids: [study!.studyInstanceUid], patientId: study!.patientId, purposeOfUse: 'TREAT', justification: 'gateway benchmark run', durationMinutes: 60 });
+const { id } = await post('/api/access-requests', alice, {
+  studyInstanceUids: [study!.studyInstanceUid],
+  patientId: study!.patientId,
+  purposeOfUse: 'TREAT',
+  justification: 'gateway benchmark run',
+  durationMinutes: 60,
+});
 await post(`/api/access-requests/${id}/reviews`, await login('sup.carol'), { decision: 'approve' });
 await post(`/api/access-requests/${id}/reviews`, await login('priv.dave'), { decision: 'approve' });
 const { access_token: token } = await post(`/api/access-requests/${id}/tokens`, alice, {});
@@ -77,7 +87,9 @@ for (const [name, pathOf] of Object.entries(kinds)) {
   const direct = await measure(requests, concurrency, (i) => get(`${orthanc.dicomwebUrl}${pathOf(i)}`, basic));
   const through = await measure(requests, concurrency, (i) => get(`${gateway}/dicom-web${pathOf(i)}`, `Bearer ${token}`));
   rows.push(`${name.padEnd(28)} direct  ${fmt(direct)}`);
-  rows.push(`${''.padEnd(28)} gateway ${fmt(through)}   ratio p50 ×${(through.p50 / direct.p50).toFixed(2)}  p99 ×${(through.p99 / direct.p99).toFixed(2)}  throughput ×${(through.perSecond / direct.perSecond).toFixed(2)}`);
+  rows.push(
+    `${''.padEnd(28)} gateway ${fmt(through)}   ratio p50 ×${(through.p50 / direct.p50).toFixed(2)}  p99 ×${(through.p99 / direct.p99).toFixed(2)}  throughput ×${(through.perSecond / direct.perSecond).toFixed(2)}`,
+  );
 }
 
 // Authorization decisions, one core, in this process: the gateway's verifier on a cached
@@ -92,7 +104,20 @@ for (let i = 0; i < decisions; i++) {
   const now = Date.now();
   fresh.push(
     await signPacsToken(
-      { issuer: api, audience: 'iar-pacs-gateway', subject: 'clin.alice', jti: `bench-${i}`, issuedAt: now, expiresAt: now + 300_000, grantId: id, studyInstanceUids: [study!.studyInstanceUid], patientId: study!.patientId, purposeOfUse: 'TREAT', subjectRole: 'clinician', approvers: ['sup.carol', 'priv.dave'] },
+      {
+        issuer: api,
+        audience: 'iar-pacs-gateway',
+        subject: 'clin.alice',
+        jti: `bench-${i}`,
+        issuedAt: now,
+        expiresAt: now + 300_000,
+        grantId: id,
+        studyInstanceUids: [study!.studyInstanceUid],
+        patientId: study!.patientId,
+        purposeOfUse: 'TREAT',
+        subjectRole: 'clinician',
+        approvers: ['sup.carol', 'priv.dave'],
+      },
       key,
     ),
   );
@@ -109,7 +134,8 @@ const firstSeen = await perSecond((i) => new TokenVerifier(verifierOptions).veri
 const publicKey = createPublicKey({ key: jwks.keys[0]! as import('node:crypto').JsonWebKey, format: 'jwk' });
 const bare = await perSecond((i) => {
   const [h, p, s] = fresh[i]!.split('.');
-  if (!verify('sha256', Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s!, 'base64url'))) throw new Error('bad signature');
+  if (!verify('sha256', Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s!, 'base64url')))
+    throw new Error('bad signature');
 });
 
 process.stdout.write(`

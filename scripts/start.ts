@@ -1,7 +1,7 @@
 // `npm start`: the whole system on its embedded defaults (or on TEMPORAL_ADDRESS /
 // DATABASE_URL when set), with data that survives a restart. Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb } from '../db/client.js';
@@ -171,7 +171,10 @@ async function main(): Promise<void> {
     });
     watch(gateway, gatewayLog);
     gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    await waitFor(`the gateway at ${gatewayUrl}/healthz (log: ${gatewayLog})`, async () => (await fetch(`${gatewayUrl}/healthz`)).ok, { process: gateway, timeoutMs: 60_000 });
+    await waitFor(`the gateway at ${gatewayUrl}/healthz (log: ${gatewayLog})`, async () => (await fetch(`${gatewayUrl}/healthz`)).ok, {
+      process: gateway,
+      timeoutMs: 60_000,
+    });
   }
   printWelcome(apiUrl, temporalUi, gatewayUrl);
 }
@@ -201,12 +204,19 @@ async function startPacs(): Promise<{ dicomwebUrl: string; username: string; pas
 
 function printWelcome(apiUrl: string, temporalUi: string | undefined, gatewayUrl: string | undefined): void {
   const study = syntheticStudies()[0]!;
-  const login = (user: string) => `$(curl -s -X POST ${apiUrl}/auth/dev-login -H 'content-type: application/json' -d '{"username":"${user}"}' | jq -r .access_token)`;
+  const login = (user: string) =>
+    `$(curl -s -X POST ${apiUrl}/auth/dev-login -H 'content-type: application/json' -d '{"username":"${user}"}' | jq -r .access_token)`;
   process.stdout.write(`
 Imaging access review is running.
   API:              ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, JWKS: ${apiUrl}/.well-known/jwks.json)
   Temporal Web UI:  ${temporalUi ?? '(external Temporal server)'}
-  PACS gateway:     ${gatewayUrl ? `${gatewayUrl}/dicom-web   (synthetic studies: ${syntheticStudies().map((s) => s.studyInstanceUid).join(', ')})` : '(not started: no PACS)'}
+  PACS gateway:     ${
+    gatewayUrl
+      ? `${gatewayUrl}/dicom-web   (synthetic studies: ${syntheticStudies()
+          .map((s) => s.studyInstanceUid)
+          .join(', ')})`
+      : '(not started: no PACS)'
+  }
   Data:             ${dataDir}   Logs: ${logDir}
   Demo users:       ${DEMO_USERS.map((u) => u.username).join(', ')}
 
@@ -219,9 +229,13 @@ Walk through the cycle (needs curl and jq):
   curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $CAROL" -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
   curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $DAVE" -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
   TOKEN=$(curl -s -X POST ${apiUrl}/api/access-requests/$ID/tokens -H "authorization: Bearer $ALICE" | jq -r .access_token)
-${gatewayUrl ? `  curl -s ${gatewayUrl}/dicom-web/studies/${study.studyInstanceUid}/series -H "authorization: Bearer $TOKEN" | jq length
+${
+  gatewayUrl
+    ? `  curl -s ${gatewayUrl}/dicom-web/studies/${study.studyInstanceUid}/series -H "authorization: Bearer $TOKEN" | jq length
   curl -s -o watermarked.jpg ${gatewayUrl}/dicom-web/studies/${study.studyInstanceUid}/series/${study.series[0]!.seriesInstanceUid}/instances/${study.series[0]!.instances[0]}/rendered -H "authorization: Bearer $TOKEN"
-` : ''}
+`
+    : ''
+}
 Press Ctrl-C to stop everything.
 `);
 }

@@ -32,7 +32,9 @@ export type AssertionCheck = { ok: true; principal: Principal; jti: string } | {
 
 /** Binds an assertion to one message: exported for tests that craft assertions of their own. */
 export function assertionDigest(subject: AssertionSubject): string {
-  return createHash('sha256').update(canonicalJson({ ar: subject.accessRequestId, act: subject.action, body: subject.body })).digest('base64url');
+  return createHash('sha256')
+    .update(canonicalJson({ ar: subject.accessRequestId, act: subject.action, body: subject.body }))
+    .digest('base64url');
 }
 
 export async function signPrincipalAssertion(key: ActiveKey, principal: Principal, subject: AssertionSubject): Promise<string> {
@@ -94,6 +96,11 @@ export async function verifyPrincipalAssertion(keys: JWK[], assertion: string | 
   return {
     ok: true,
     jti: c.jti,
-    principal: { username: c.sub, roles: c.roles, ...(c.department_id === null ? {} : { departmentId: c.department_id }), reviewsForDepartments: c.reviews_for },
+    principal: {
+      username: c.sub,
+      roles: c.roles,
+      ...(c.department_id === null ? {} : { departmentId: c.department_id }),
+      reviewsForDepartments: c.reviews_for,
+    },
   };
 }

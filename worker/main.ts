@@ -18,14 +18,22 @@ const env = z
     /** How often closed cases' histories are copied into the database. */
     ARCHIVE_INTERVAL_SECONDS: z.coerce.number().min(1).default(30),
     /** The syslog collector for DICOM audit messages: tcp://host:port or tls://host:port. */
-    AUDIT_SYSLOG_URL: z.string().regex(/^(tcp|tls):\/\/[^/]+:\d+$/).optional(),
+    AUDIT_SYSLOG_URL: z
+      .string()
+      .regex(/^(tcp|tls):\/\/[^/]+:\d+$/)
+      .optional(),
     AUDIT_SYSLOG_CA_FILE: z.string().optional(),
   })
   .parse(process.env);
 
 const log = createLogger('worker', env.LOG_LEVEL);
 const db = createDb(env.DATABASE_URL);
-const { worker, connection } = await createAccessRequestWorker({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, db });
+const { worker, connection } = await createAccessRequestWorker({
+  address: env.TEMPORAL_ADDRESS,
+  namespace: env.TEMPORAL_NAMESPACE,
+  taskQueue: env.TEMPORAL_TASK_QUEUE,
+  db,
+});
 log.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker running');
 
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });

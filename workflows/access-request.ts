@@ -16,15 +16,7 @@ import { Rejection } from '../domain/review-rejection.js';
 import type { createPrincipalActivities } from '../activities/principals.js';
 import type { createRecordActivities } from '../activities/records.js';
 import type { AssertedAction, AssertionCheck } from '../tokens/principal-assertion.js';
-import {
-  type Asserted,
-  authorizeTokenUpdate,
-  cancelUpdate,
-  reviewUpdate,
-  revokeUpdate,
-  snapshotQuery,
-  submissionRecordedUpdate,
-} from './messages.js';
+import { type Asserted, authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, snapshotQuery, submissionRecordedUpdate } from './messages.js';
 import { wellFormed } from './message-shapes.js';
 import { accessRequestStatusKey } from './search-attributes.js';
 
@@ -65,7 +57,8 @@ function refuse(rejection: Rejection | undefined): void {
 
 /** A message not shaped as the API sends it is refused before any rule or record sees it. */
 function refuseMalformed(kind: keyof typeof wellFormed, message: unknown): void {
-  if (!wellFormed[kind](message)) throw ApplicationFailure.create({ type: 'MALFORMED_MESSAGE', message: `The ${kind} message is not well formed.`, nonRetryable: true });
+  if (!wellFormed[kind](message))
+    throw ApplicationFailure.create({ type: 'MALFORMED_MESSAGE', message: `The ${kind} message is not well formed.`, nonRetryable: true });
 }
 
 function orRefuse<T>(run: () => T): T {
@@ -117,7 +110,11 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
       publishStatus();
       await records.recordFailure({ accessRequestId: request.id, endedAt: state.endedAt!, step: error.activityType });
     }
-    throw ApplicationFailure.create({ type: 'RECORD_REFUSED', message: 'This could not be recorded; the request has ended (FAILED) and grants nothing.', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'RECORD_REFUSED',
+      message: 'This could not be recorded; the request has ended (FAILED) and grants nothing.',
+      nonRetryable: true,
+    });
   }
 
   /** The main line carries on once a refused step has ended the request as FAILED. */
@@ -154,7 +151,16 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     const { reason, detail } = refusal ?? { reason: 'ASSERTION_INVALID', detail: 'The assertion could not be checked.' };
     const messageId = currentUpdateInfo()?.id ?? `${action}:${Date.now()}`;
     await record(() =>
-      records.recordRefusedMessage({ messageId: `${request.id}:${messageId}`, accessRequestId: request.id, requestRecorded: recorded, action, claimedBy: claimed.username, decision, reason, detail }),
+      records.recordRefusedMessage({
+        messageId: `${request.id}:${messageId}`,
+        accessRequestId: request.id,
+        requestRecorded: recorded,
+        action,
+        claimedBy: claimed.username,
+        decision,
+        reason,
+        detail,
+      }),
     );
     throw ApplicationFailure.create({ type: 'UNVERIFIED_PRINCIPAL', message: `${reason}: ${detail}`, nonRetryable: true });
   }
@@ -174,13 +180,22 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
       check.principal.departmentId === request.departmentId;
     if (vouched) return;
     const refusal = check.ok ? { reason: 'ASSERTION_MISMATCH', detail: 'The assertion names another requester or department.' } : check;
-    await records.recordRefusedMessage({ messageId: `${request.id}:submit`, accessRequestId: request.id, requestRecorded: false, action: 'submit', claimedBy: request.requester, reason: refusal.reason, detail: refusal.detail });
+    await records.recordRefusedMessage({
+      messageId: `${request.id}:submit`,
+      accessRequestId: request.id,
+      requestRecorded: false,
+      action: 'submit',
+      claimedBy: request.requester,
+      reason: refusal.reason,
+      detail: refusal.detail,
+    });
     throw ApplicationFailure.create({ type: 'UNVERIFIED_PRINCIPAL', message: `${refusal.reason}: ${refusal.detail}`, nonRetryable: true });
   }
 
   setHandler(submissionRecordedUpdate, async () => {
     await condition(() => recorded || state.status === 'FAILED');
-    if (!recorded) throw ApplicationFailure.create({ type: 'RECORD_REFUSED', message: 'The request could not be recorded; it has ended (FAILED).', nonRetryable: true });
+    if (!recorded)
+      throw ApplicationFailure.create({ type: 'RECORD_REFUSED', message: 'The request could not be recorded; it has ended (FAILED).', nonRetryable: true });
     return state.snapshot();
   });
 
@@ -188,7 +203,13 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     reviewUpdate,
     async (message) => {
       const reviewer = await vouchedFor('review', message.reviewer, message, message.decision);
-      const review: ReviewInput = { reviewer, decision: message.decision, comment: message.comment, requestHash: message.requestHash, idempotencyKey: message.idempotencyKey };
+      const review: ReviewInput = {
+        reviewer,
+        decision: message.decision,
+        comment: message.comment,
+        requestHash: message.requestHash,
+        idempotencyKey: message.idempotencyKey,
+      };
       const reviewedAt = Date.now();
       const verdict = orRefuse(() => state.applyReview(review, reviewedAt));
       publishStatus();
@@ -203,10 +224,7 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
           reviewedAt,
           outcome: verdict.outcome,
           idempotencyKey: review.idempotencyKey,
-          grant:
-            verdict.outcome === 'ACTIVE'
-              ? { approvers: state.approvers(), activatedAt: state.activatedAt!, expiresAt: state.expiresAt! }
-              : undefined,
+          grant: verdict.outcome === 'ACTIVE' ? { approvers: state.approvers(), activatedAt: state.activatedAt!, expiresAt: state.expiresAt! } : undefined,
         }),
       );
       return state.snapshot();
@@ -229,7 +247,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
       const revokedAt = Date.now();
       state.end('REVOKED', revokedAt, reason);
       publishStatus();
-      await record(() => records.recordRevocation({ accessRequestId: request.id, revocationId, revokedBy: by.username, revokedByRole: byRole, reason, revokedAt }));
+      await record(() =>
+        records.recordRevocation({ accessRequestId: request.id, revocationId, revokedBy: by.username, revokedByRole: byRole, reason, revokedAt }),
+      );
       return state.snapshot();
     },
     {
@@ -300,7 +320,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   const decided = state.status !== 'PENDING_REVIEW' || (await condition(() => state.status !== 'PENDING_REVIEW', input.reviewWindowMs));
   if (!decided && state.timeOut(Date.now())) {
     publishStatus();
-    await record(() => records.recordEnd({ accessRequestId: request.id, status: 'TIMED_OUT', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' })).catch(unlessFailed);
+    await record(() =>
+      records.recordEnd({ accessRequestId: request.id, status: 'TIMED_OUT', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }),
+    ).catch(unlessFailed);
   }
 
   // Every wake-up re-checks the state: a revocation may have ended the grant, and a timer
@@ -309,7 +331,9 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     const remaining = state.expiresAt! - Date.now();
     if (state.expire(Date.now())) {
       publishStatus();
-      await record(() => records.recordEnd({ accessRequestId: request.id, status: 'EXPIRED', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' })).catch(unlessFailed);
+      await record(() =>
+        records.recordEnd({ accessRequestId: request.id, status: 'EXPIRED', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }),
+      ).catch(unlessFailed);
       break;
     }
     await condition(() => state.status !== 'ACTIVE', remaining);

@@ -6,14 +6,7 @@ import type { Principal } from '../../domain/access-request.js';
 import type { AccessRequestService } from '../access-request-service.js';
 import { parseOr400, Problem } from '../problem.js';
 import { accessRequestIdSchema } from '../../contracts/identifiers.js';
-import {
-  accessRequestInputSchema,
-  cancelInputSchema,
-  idempotencyKeySchema,
-  listQuerySchema,
-  reviewInputSchema,
-  revokeInputSchema,
-} from '../schemas.js';
+import { accessRequestInputSchema, cancelInputSchema, idempotencyKeySchema, listQuerySchema, reviewInputSchema, revokeInputSchema } from '../schemas.js';
 
 export function principalOf(req: Request): Principal {
   const principal = req.res?.locals.principal as Principal | undefined;
@@ -40,7 +33,10 @@ export function accessRequestRoutes(service: AccessRequestService, config: AppCo
     await takeRateLimit(db, 'submissions', principal.username, config.rateLimits.submissionsPerMinute);
     const { view, replayed } = await service.submit(principal, body, idempotencyKeyOf(req));
     if (replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(replayed ? 200 : 201).location(`/api/access-requests/${view.id}`).json(view);
+    res
+      .status(replayed ? 200 : 201)
+      .location(`/api/access-requests/${view.id}`)
+      .json(view);
   });
 
   router.get('/api/access-requests', async (req, res) => {

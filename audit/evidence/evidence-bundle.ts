@@ -123,7 +123,15 @@ export async function verifyEvidenceBundle(signed: SignedEvidenceBundle, keys: {
     const previous = events[i - 1];
     if (previous && BigInt(e.seq) !== BigInt(previous.seq) + 1n) problems.push(`chain: event ${e.seq} does not follow ${previous.seq}`);
     if (previous && e.prevHash !== previous.hash) problems.push(`chain: event ${e.seq} does not link to ${previous.seq}`);
-    const recomputed = eventHash(e.prevHash, { seq: BigInt(e.seq), id: e.id, type: e.type, actor: e.actor, accessRequestId: e.accessRequestId, payload: e.payload, occurredAt: new Date(e.occurredAt) });
+    const recomputed = eventHash(e.prevHash, {
+      seq: BigInt(e.seq),
+      id: e.id,
+      type: e.type,
+      actor: e.actor,
+      accessRequestId: e.accessRequestId,
+      payload: e.payload,
+      occurredAt: new Date(e.occurredAt),
+    });
     if (recomputed !== e.hash) problems.push(`chain: event ${e.seq} does not match its hash`);
   }
   const last = events[events.length - 1];
@@ -133,7 +141,9 @@ export async function verifyEvidenceBundle(signed: SignedEvidenceBundle, keys: {
   } catch {
     problems.push('the checkpoint signature does not verify with the given keys');
   }
-  if (!events.some((e) => e.accessRequestId === bundle.caseId && e.type === 'access_request.submitted')) problems.push('the chain segment lacks the case’s submission');
-  if (bundle.history?.json && createHash('sha256').update(bundle.history.json).digest('hex') !== bundle.history.sha256) problems.push('the workflow history does not match its digest');
+  if (!events.some((e) => e.accessRequestId === bundle.caseId && e.type === 'access_request.submitted'))
+    problems.push('the chain segment lacks the case’s submission');
+  if (bundle.history?.json && createHash('sha256').update(bundle.history.json).digest('hex') !== bundle.history.sha256)
+    problems.push('the workflow history does not match its digest');
   return { ok: problems.length === 0, problems };
 }

@@ -37,7 +37,16 @@ export class HistoryArchiver {
     const history = await this.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
     const json = historyToJSON(history);
     const { count } = await this.db.caseHistoryArchive.createMany({
-      data: [{ accessRequestId: workflowId, runId, closedAt, history: json, sha256: createHash('sha256').update(json).digest('hex'), eventCount: history.events?.length ?? 0 }],
+      data: [
+        {
+          accessRequestId: workflowId,
+          runId,
+          closedAt,
+          history: json,
+          sha256: createHash('sha256').update(json).digest('hex'),
+          eventCount: history.events?.length ?? 0,
+        },
+      ],
       skipDuplicates: true,
     });
     return count === 1;

@@ -43,7 +43,14 @@ export function accessFacts(record: AccessRecordFacts, request: Pick<CaseFacts, 
     patientId: request?.patientId ?? null,
     purposeOfUse: request?.purposeOfUse ?? null,
     outcome: served ? 'success' : 'minor-failure',
-    details: { AccessRecordId: record.id, GrantId: record.grantId, TokenJti: record.jti, Route: record.route, Status: String(record.status), Reason: record.reason },
+    details: {
+      AccessRecordId: record.id,
+      GrantId: record.grantId,
+      TokenJti: record.jti,
+      Route: record.route,
+      Status: String(record.status),
+      Reason: record.reason,
+    },
   };
 }
 
@@ -65,6 +72,12 @@ export function lifecycleFacts(event: ChainEventFacts, request: CaseFacts | null
     patientId: request?.patientId ?? null,
     purposeOfUse: request?.purposeOfUse ?? null,
     outcome: 'success',
-    details: { AuditEventSeq: event.seq.toString(), GrantId: event.accessRequestId, Grantee: request?.requester, Reason: payload.reason, PurposeOfUse: request?.purposeOfUse },
+    details: {
+      AuditEventSeq: event.seq.toString(),
+      GrantId: event.accessRequestId,
+      Grantee: request?.requester,
+      Reason: payload.reason,
+      PurposeOfUse: request?.purposeOfUse,
+    },
   };
 }

@@ -70,7 +70,9 @@ export function dicomAuditMessage(facts: AuditFacts): string {
     facts.patientId
       ? `<ParticipantObjectIdentification ParticipantObjectID="${attr(facts.patientId)}" ParticipantObjectTypeCode="1" ParticipantObjectTypeCodeRole="1">${code('ParticipantObjectIDTypeCode', '2', 'RFC-3881', 'Patient Number')}</ParticipantObjectIdentification>`
       : '',
-    studies.length === 0 && details ? `<ParticipantObjectIdentification ParticipantObjectID="${AUDIT_SOURCE_ID}" ParticipantObjectTypeCode="2" ParticipantObjectTypeCodeRole="13">${code('ParticipantObjectIDTypeCode', '12', 'RFC-3881', 'URI')}${details}</ParticipantObjectIdentification>` : '',
+    studies.length === 0 && details
+      ? `<ParticipantObjectIdentification ParticipantObjectID="${AUDIT_SOURCE_ID}" ParticipantObjectTypeCode="2" ParticipantObjectTypeCodeRole="13">${code('ParticipantObjectIDTypeCode', '12', 'RFC-3881', 'URI')}${details}</ParticipantObjectIdentification>`
+      : '',
     `</AuditMessage>`,
   ];
   return `<?xml version="1.0" encoding="UTF-8"?>${parts.join('')}`;

@@ -29,7 +29,9 @@ export function fhirAuditEvent(facts: AuditFacts): Record<string, unknown> {
     action: event.action,
     recorded: facts.at.toISOString(),
     outcome: facts.outcome === 'success' ? '0' : '4',
-    ...(facts.purposeOfUse ? { purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: facts.purposeOfUse }] }] } : {}),
+    ...(facts.purposeOfUse
+      ? { purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: facts.purposeOfUse }] }] }
+      : {}),
     agent: [
       ...(facts.user
         ? [
@@ -44,7 +46,10 @@ export function fhirAuditEvent(facts: AuditFacts): Record<string, unknown> {
       ...(facts.otherUsers ?? []).map((u) => ({ who: { identifier: { value: u } }, requestor: false })),
       { type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] }, who: { display: AUDIT_SOURCE_ID }, requestor: false },
     ],
-    source: { observer: { display: AUDIT_SOURCE_ID }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
+    source: {
+      observer: { display: AUDIT_SOURCE_ID },
+      type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
+    },
     entity: [
       ...studies.map((uid, i) => ({
         what: { identifier: { system: 'urn:dicom:uid', value: `urn:oid:${uid}` } },

@@ -45,14 +45,40 @@ export class AuditForwarder {
   private async forwardAccessRecords(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
       const rows = await tx.$queryRaw<
-        { id: string; occurred_at: Date; username: string | null; grant_id: string | null; jti: string | null; study: string | null; route: string; status: number; outcome: string; reason: string | null; client_ip: string | null; patient_id: string | null; purpose_of_use: string | null }[]
+        {
+          id: string;
+          occurred_at: Date;
+          username: string | null;
+          grant_id: string | null;
+          jti: string | null;
+          study: string | null;
+          route: string;
+          status: number;
+          outcome: string;
+          reason: string | null;
+          client_ip: string | null;
+          patient_id: string | null;
+          purpose_of_use: string | null;
+        }[]
       >`SELECT r.id, r.occurred_at, r.username, r.grant_id, r.jti, r.study, r.route, r.status, r.outcome, r.reason, r.client_ip, a.patient_id, a.purpose_of_use
           FROM gateway_access_records r LEFT JOIN access_requests a ON a.id = r.grant_id
          WHERE r.forwarded_at IS NULL ORDER BY r.occurred_at LIMIT ${BATCH} FOR UPDATE OF r SKIP LOCKED`;
       if (rows.length === 0) return 0;
       const messages = rows.map((r) => {
         const facts = accessFacts(
-          { id: r.id, occurredAt: r.occurred_at, username: r.username, grantId: r.grant_id, jti: r.jti, study: r.study, route: r.route, status: r.status, outcome: r.outcome, reason: r.reason, clientIp: r.client_ip },
+          {
+            id: r.id,
+            occurredAt: r.occurred_at,
+            username: r.username,
+            grantId: r.grant_id,
+            jti: r.jti,
+            study: r.study,
+            route: r.route,
+            status: r.status,
+            outcome: r.outcome,
+            reason: r.reason,
+            clientIp: r.client_ip,
+          },
           r.patient_id ? { patientId: r.patient_id, purposeOfUse: r.purpose_of_use ?? '' } : null,
         );
         return rfc5424(dicomAuditMessage(facts), r.occurred_at, `${AUDIT_SOURCE_ID}-gateway`);
@@ -72,7 +98,9 @@ export class AuditForwarder {
       const relevant = events.filter(isLifecycleEvent);
       const cases = await tx.accessRequest.findMany({ where: { id: { in: relevant.map((e) => e.accessRequestId!) } } });
       const byId = new Map(cases.map((c) => [c.id, c]));
-      const messages = relevant.map((e) => rfc5424(dicomAuditMessage(lifecycleFacts(e, byId.get(e.accessRequestId!) ?? null)), e.occurredAt, `${AUDIT_SOURCE_ID}-api`));
+      const messages = relevant.map((e) =>
+        rfc5424(dicomAuditMessage(lifecycleFacts(e, byId.get(e.accessRequestId!) ?? null)), e.occurredAt, `${AUDIT_SOURCE_ID}-api`),
+      );
       await this.sender.send(messages);
       await tx.auditForwarderCursor.update({ where: { name: 'audit_events' }, data: { position: events[events.length - 1]!.seq.toString() } });
       return events.length;

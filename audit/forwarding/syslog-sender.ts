@@ -9,7 +9,11 @@ const BOM = '\uFEFF';
 
 /** One RFC 5424 message: header, no structured data, the XML audit message as MSG. */
 export function rfc5424(message: string, at: Date, appName: string, msgId = 'IHE+RFC-3881'): string {
-  const hostname = os.hostname().replace(/[^\x21-\x7e]/g, '').slice(0, 255) || '-';
+  const hostname =
+    os
+      .hostname()
+      .replace(/[^\x21-\x7e]/g, '')
+      .slice(0, 255) || '-';
   return `<${PRI}>1 ${at.toISOString()} ${hostname} ${appName} ${process.pid} ${msgId} - ${BOM}${message}`;
 }
 
@@ -41,7 +45,9 @@ export class SyslogSender {
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s =
         url.protocol === 'tls:'
-          ? tls.connect({ host: url.hostname, port, servername: url.hostname, ca: this.target.caFile ? readFileSync(this.target.caFile) : undefined }, () => resolve(s))
+          ? tls.connect({ host: url.hostname, port, servername: url.hostname, ca: this.target.caFile ? readFileSync(this.target.caFile) : undefined }, () =>
+              resolve(s),
+            )
           : url.protocol === 'tcp:'
             ? net.connect({ host: url.hostname, port }, () => resolve(s))
             : (reject(new Error(`unsupported syslog transport ${url.protocol}`)) as never);

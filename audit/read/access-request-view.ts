@@ -54,7 +54,13 @@ function confirmedStudiesView(row: AccessRequestRecord): AccessRequestView['conf
 }
 
 export function reviewView(r: Review): AccessRequestView['reviews'][number] {
-  return { reviewer: r.reviewer, decision: r.decision as ReviewDecision, comment: r.comment, countedToward: r.countedToward, reviewedAt: r.reviewedAt.toISOString() };
+  return {
+    reviewer: r.reviewer,
+    decision: r.decision as ReviewDecision,
+    comment: r.comment,
+    countedToward: r.countedToward,
+    reviewedAt: r.reviewedAt.toISOString(),
+  };
 }
 
 export function toSubmittedRequest(row: AccessRequest): SubmittedRequest {

@@ -5,7 +5,6 @@ import proto from '@temporalio/proto';
 import type { Db } from '../../db/client.js';
 
 type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
-type HistoryEvent = NonNullable<History['events']>[number];
 
 export interface TimelineEntry {
   at: string;
@@ -158,7 +157,16 @@ export async function caseTimeline(deps: { temporal: Client; db: Db }, caseId: s
       kind: `access.${a.outcome}`,
       actor: a.username,
       summary: `${a.route} ${a.status}${a.reason ? ` (${a.reason})` : ''}`,
-      detail: { jti: a.jti, study: a.study, series: a.series, instance: a.instance, status: a.status, bytes: Number(a.bytes), clientIp: a.clientIp, reason: a.reason },
+      detail: {
+        jti: a.jti,
+        study: a.study,
+        series: a.series,
+        instance: a.instance,
+        status: a.status,
+        bytes: Number(a.bytes),
+        clientIp: a.clientIp,
+        reason: a.reason,
+      },
     })),
   ];
   const order = { workflow: 0, record: 1, gateway: 2 };

@@ -16,6 +16,7 @@ export interface BenchServers {
   config: AppConfig;
   runtime: ApiRuntime;
   api: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each benchmark reads the answer field it needs.
   post(route: string, token: string | undefined, body: unknown): Promise<any>;
   login(username: string): Promise<string>;
   close(): Promise<void>;
@@ -28,7 +29,12 @@ export async function startBenchServers(taskQueue: string, env: Record<string, s
   const setupDb = createDb(database.url, { maxConnections: 2 });
   await seedDemoDirectory(setupDb);
   await setupDb.$disconnect();
-  const worker = await startWorkerProcess({ databaseUrl: database.url, temporalAddress: temporalServer.address, taskQueue, logFile: path.join(workDir, 'worker.log') });
+  const worker = await startWorkerProcess({
+    databaseUrl: database.url,
+    temporalAddress: temporalServer.address,
+    taskQueue,
+    logFile: path.join(workDir, 'worker.log'),
+  });
   const config = loadConfig({
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: temporalServer.address,

@@ -59,7 +59,12 @@ export async function provisionTemporal(workDir: string): Promise<{ address: str
 }
 
 /** A real worker process (not in the test's process), so tests can kill it like an outage. */
-export async function startWorkerProcess(options: { databaseUrl: string; temporalAddress: string; taskQueue: string; logFile: string }): Promise<ManagedProcess> {
+export async function startWorkerProcess(options: {
+  databaseUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  logFile: string;
+}): Promise<ManagedProcess> {
   const worker = startProcess('worker', process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
     cwd: ROOT,
     logFile: options.logFile,

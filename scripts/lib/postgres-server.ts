@@ -49,9 +49,19 @@ export async function startPrivatePostgres(options: { dataDir: string; port: num
     writeFileSync(path.join(options.dataDir, 'postgresql.auto.conf'), "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n", { flag: 'a' });
   }
   const [cmd, args] = asServerUser(path.join(bin, 'postgres'), [
-    '-D', options.dataDir, '-p', String(options.port),
+    '-D',
+    options.dataDir,
+    '-p',
+    String(options.port),
     // A throw-away test server: durability traded for speed.
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=200',
   ]);
   const proc = startProcess('postgres', cmd, args, { logFile: options.logFile });
   await waitFor(`PostgreSQL on port ${options.port} (log: ${options.logFile})`, () => isPortOpen(options.port), { process: proc, timeoutMs: 60_000 });

@@ -15,12 +15,7 @@ export interface ManagedProcess {
  * Starts a long-running child whose output goes to a log file, so that a failed
  * start can point the user at it.
  */
-export function startProcess(
-  name: string,
-  command: string,
-  args: string[],
-  options: SpawnOptions & { logFile: string },
-): ManagedProcess {
+export function startProcess(name: string, command: string, args: string[], options: SpawnOptions & { logFile: string }): ManagedProcess {
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -70,7 +70,9 @@ async function phantomPng(seed: number): Promise<Buffer> {
       pixels[y * size + x] = inside ? 230 : Math.floor((x + y) / 4);
     }
   }
-  return sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: size, height: size, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 /**
@@ -84,7 +86,9 @@ export async function loadSyntheticStudies(
 ): Promise<SyntheticStudy[]> {
   const authorization = `Basic ${Buffer.from(`${orthanc.username}:${orthanc.password}`).toString('base64')}`;
   for (const study of studies) {
-    const lookup = options.always ? undefined : await fetch(`${orthanc.restUrl}/tools/lookup`, { method: 'POST', headers: { authorization }, body: study.studyInstanceUid });
+    const lookup = options.always
+      ? undefined
+      : await fetch(`${orthanc.restUrl}/tools/lookup`, { method: 'POST', headers: { authorization }, body: study.studyInstanceUid });
     if (lookup?.ok && ((await lookup.json()) as unknown[]).length > 0) continue;
     let seed = 0;
     for (const [r, series] of study.series.entries()) {

@@ -125,7 +125,9 @@ describe('the audit hash chain', () => {
   it('verifies while other connections append, in one snapshot, never reporting a break that is not there', async () => {
     // Many connections append while verifications run: none may report a break that is not there.
     const appends = Array.from({ length: 30 }, (_, i) =>
-      inTransaction(db, (tx) => appendAuditEvent(tx, { dedupeKey: `during-verify-${i}`, type: 'test.event', actor: 'tester', payload: { i }, occurredAt: new Date() })),
+      inTransaction(db, (tx) =>
+        appendAuditEvent(tx, { dedupeKey: `during-verify-${i}`, type: 'test.event', actor: 'tester', payload: { i }, occurredAt: new Date() }),
+      ),
     );
     const verifications = Array.from({ length: 10 }, () => verifyAuditChain(db));
     const results = await Promise.all(verifications);

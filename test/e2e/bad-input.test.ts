@@ -76,7 +76,11 @@ describe('bad input is refused with problem+json and changes nothing', () => {
   });
 
   it('refuses a body that is not JSON', async () => {
-    const response = await api.call('POST', '/api/access-requests', { token: zed, body: 'studyInstanceUids=1.2.3', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const response = await api.call('POST', '/api/access-requests', {
+      token: zed,
+      body: 'studyInstanceUids=1.2.3',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expectProblem(response, 415);
   });
 
@@ -92,7 +96,13 @@ describe('bad input is refused with problem+json and changes nothing', () => {
     expectProblem(await api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['sup.carol'], body: { decision: 'maybe' } }), 400);
     expectProblem(await api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['sup.carol'], body: { decision: 'approve', extra: 1 } }), 400);
     expectProblem(await api.call('POST', `/api/access-requests/not-an-id/reviews`, { token: users['sup.carol'], body: { decision: 'approve' } }), 400);
-    expectProblem(await api.call('POST', `/api/access-requests/ar-00000000-0000-4000-8000-000000000000/reviews`, { token: users['sup.carol'], body: { decision: 'approve' } }), 404);
+    expectProblem(
+      await api.call('POST', `/api/access-requests/ar-00000000-0000-4000-8000-000000000000/reviews`, {
+        token: users['sup.carol'],
+        body: { decision: 'approve' },
+      }),
+      404,
+    );
     expectProblem(await api.call('GET', '/api/access-requests?limit=1000', { token: users['aud.frank'] }), 400);
     expectProblem(await api.call('GET', '/api/access-requests?status=ACTIVE&status=DENIED', { token: users['aud.frank'] }), 400);
     expectProblem(await api.call('GET', '/api/nothing-here', { token: users['aud.frank'] }), 404);
@@ -114,17 +124,31 @@ describe('authentication fails closed', () => {
 
     // Signed by a key the API never published.
     const { privateKey } = await generateKeyPair('ES256');
-    const foreign = await new SignJWT({ roles: ['auditor'] }).setProtectedHeader({ alg: 'ES256', kid: 'foreign' }).setIssuer(api.url).setAudience('iar-api').setSubject('aud.frank').setExpirationTime('5m').sign(privateKey);
+    const foreign = await new SignJWT({ roles: ['auditor'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'foreign' })
+      .setIssuer(api.url)
+      .setAudience('iar-api')
+      .setSubject('aud.frank')
+      .setExpirationTime('5m')
+      .sign(privateKey);
     expectProblem(await api.call('GET', '/api/access-requests', { token: foreign }), 401);
 
     // alg "none".
     const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ sub: 'aud.frank', roles: ['auditor'], iss: api.url, aud: 'iar-api', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ sub: 'aud.frank', roles: ['auditor'], iss: api.url, aud: 'iar-api', exp: Math.floor(Date.now() / 1000) + 300 }),
+    ).toString('base64url');
     expectProblem(await api.call('GET', '/api/access-requests', { headers: { authorization: `Bearer ${header}.${payload}.` } }), 401);
 
     // HS256 signed with the API's own public key as the secret (key confusion).
     const jwk = (await api.keys.jwks()).keys[0]!;
-    const confused = await new SignJWT({ roles: ['auditor'] }).setProtectedHeader({ alg: 'HS256', kid: jwk.kid }).setIssuer(api.url).setAudience('iar-api').setSubject('aud.frank').setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(jwk)));
+    const confused = await new SignJWT({ roles: ['auditor'] })
+      .setProtectedHeader({ alg: 'HS256', kid: jwk.kid })
+      .setIssuer(api.url)
+      .setAudience('iar-api')
+      .setSubject('aud.frank')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JSON.stringify(jwk)));
     expectProblem(await api.call('GET', '/api/access-requests', { token: confused }), 401);
 
     // Signed by the API's own key and issuer, but for the gateway's audience: not an API token.

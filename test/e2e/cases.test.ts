@@ -25,14 +25,25 @@ beforeAll(async () => {
   const hana = await api.login(REQUESTER);
   const submitted = await api.call('POST', '/api/access-requests', {
     token: hana,
-    body: { studyInstanceUids: [STUDY], patientId: 'SYN-0001', purposeOfUse: 'HQUALIMP', justification: 'quality review of a synthetic chest CT', durationMinutes: 30 },
+    body: {
+      studyInstanceUids: [STUDY],
+      patientId: 'SYN-0001',
+      purposeOfUse: 'HQUALIMP',
+      justification: 'quality review of a synthetic chest CT',
+      durationMinutes: 30,
+    },
   });
   expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
   caseId = submitted.body.id;
   // clin.bob may not see hana's request: not found, and his attempt is recorded all the same.
-  expect((await api.call('POST', `/api/access-requests/${caseId}/reviews`, { token: await api.login('clin.bob'), body: { decision: 'approve' } })).status).toBe(404);
+  expect((await api.call('POST', `/api/access-requests/${caseId}/reviews`, { token: await api.login('clin.bob'), body: { decision: 'approve' } })).status).toBe(
+    404,
+  );
   await api.call('POST', `/api/access-requests/${caseId}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } });
-  await api.call('POST', `/api/access-requests/${caseId}/reviews`, { token: await api.login('priv.dave'), body: { decision: 'approve', comment: 'audit in progress' } });
+  await api.call('POST', `/api/access-requests/${caseId}/reviews`, {
+    token: await api.login('priv.dave'),
+    body: { decision: 'approve', comment: 'audit in progress' },
+  });
   const token = (await api.call('POST', `/api/access-requests/${caseId}/tokens`, { token: hana })).body.access_token;
   const headers = { authorization: `Bearer ${token}` };
   expect((await fetch(`${gateway.url}/dicom-web/studies/${STUDY}/metadata`, { headers })).status).toBe(200);
@@ -65,7 +76,11 @@ describe('a case timeline', () => {
     const started = indexOf(entries, (e) => e.kind === 'workflow.started', 'workflow started');
     const submitted = indexOf(entries, (e) => e.kind === 'access_request.submitted' && e.actor === REQUESTER, 'submission record');
     const refused = indexOf(entries, (e) => e.kind === 'review.rejected' && e.actor === 'clin.bob' && e.detail.reason === 'NOT_A_REVIEWER', 'refused review');
-    const carol = indexOf(entries, (e) => e.kind === 'update.review' && e.actor === 'sup.carol' && e.detail.decision === 'approve', 'carol’s review, with her principal');
+    const carol = indexOf(
+      entries,
+      (e) => e.kind === 'update.review' && e.actor === 'sup.carol' && e.detail.decision === 'approve',
+      'carol’s review, with her principal',
+    );
     const dave = indexOf(entries, (e) => e.kind === 'update.review' && e.actor === 'priv.dave', 'dave’s review');
     const activated = indexOf(entries, (e) => e.kind === 'review.recorded' && e.detail.outcome === 'ACTIVE', 'activation record');
     const tokenIssued = indexOf(entries, (e) => e.kind === 'token.issued', 'token record');
@@ -142,7 +157,12 @@ describe('case search', () => {
     ]) {
       expect(await search(query), query).toContain(caseId);
     }
-    for (const query of [`requester=${REQUESTER}&status=ACTIVE`, 'reviewer=sup.erin', `requester=${REQUESTER}&patient=SYN-0002`, `requester=${REQUESTER}&to=2000-01-01T00:00:00Z`]) {
+    for (const query of [
+      `requester=${REQUESTER}&status=ACTIVE`,
+      'reviewer=sup.erin',
+      `requester=${REQUESTER}&patient=SYN-0002`,
+      `requester=${REQUESTER}&to=2000-01-01T00:00:00Z`,
+    ]) {
       expect(await search(query), query).not.toContain(caseId);
     }
   });

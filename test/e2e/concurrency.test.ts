@@ -31,7 +31,7 @@ function generator(start: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, chance: (p: number) => next() < p, pick: <T,>(items: readonly T[]) => items[Math.floor(next() * items.length)]! };
+  return { next, chance: (p: number) => next() < p, pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]! };
 }
 
 type Action =
@@ -62,7 +62,8 @@ function plan(rng: ReturnType<typeof generator>, requesters: string[]): Action[]
       // A second tab, a double click or a proxy's retry: the same review again…
       if (key && rng.chance(0.4)) actions.push({ kind: 'review', request, as, decision, key, round });
       // …or the other decision from the same person, at the same moment.
-      if (rng.chance(0.35)) actions.push({ kind: 'review', request, as, decision: decision === 'approve' ? 'deny' : 'approve', key: rng.chance(0.5) ? key : undefined, round });
+      if (rng.chance(0.35))
+        actions.push({ kind: 'review', request, as, decision: decision === 'approve' ? 'deny' : 'approve', key: rng.chance(0.5) ? key : undefined, round });
     }
     if (rng.chance(0.1)) actions.push({ kind: 'review', request, as: requester, decision: 'approve', round: 1 });
     if (rng.chance(0.25)) actions.push({ kind: 'cancel', request, as: requester, round: rng.chance(0.5) ? 1 : 2 });
@@ -121,7 +122,12 @@ async function embeddedBackend(): Promise<Backend> {
   await seedDemoDirectory(seedDb);
   await seedDb.$disconnect();
   const taskQueue = `iar-embedded-${process.pid}`;
-  const worker: ManagedProcess = await startWorkerProcess({ databaseUrl: url, temporalAddress: inject('temporalAddress'), taskQueue, logFile: path.join(dir, 'worker.log') });
+  const worker: ManagedProcess = await startWorkerProcess({
+    databaseUrl: url,
+    temporalAddress: inject('temporalAddress'),
+    taskQueue,
+    logFile: path.join(dir, 'worker.log'),
+  });
   const api = await startApi({ DATABASE_URL: url, TEMPORAL_TASK_QUEUE: taskQueue });
   return {
     name: 'the embedded default (PGlite)',
@@ -161,7 +167,11 @@ describe.each([
     const requesters = [`clin.conc-rad-${suffix}`, `clin.conc-card-${suffix}`];
     await ensureClinician(api, requesters[0]!, 'Concurrency (radiology)', 'radiology');
     await ensureClinician(api, requesters[1]!, 'Concurrency (cardiology)', 'cardiology');
-    await api.db.user.upsert({ where: { username: 'priv.conc' }, create: { username: 'priv.conc', displayName: 'Second privacy officer', roles: ['privacy_officer'] }, update: {} });
+    await api.db.user.upsert({
+      where: { username: 'priv.conc' },
+      create: { username: 'priv.conc', displayName: 'Second privacy officer', roles: ['privacy_officer'] },
+      update: {},
+    });
 
     const tokens = new Map<string, string>();
     for (const user of [...requesters, ...REVIEWERS, 'sec.grace']) tokens.set(user, await api.login(user));
@@ -176,16 +186,34 @@ describe.each([
 
     const actions = plan(rng, requesterOf);
     const outcomes = [
-      ...(await fire(api, tokens, ids, rng, actions.filter((a) => a.round === 1))),
-      ...(await fire(api, tokens, ids, rng, actions.filter((a) => a.round === 2))),
+      ...(await fire(
+        api,
+        tokens,
+        ids,
+        rng,
+        actions.filter((a) => a.round === 1),
+      )),
+      ...(await fire(
+        api,
+        tokens,
+        ids,
+        rng,
+        actions.filter((a) => a.round === 2),
+      )),
     ];
     const counts = new Map<string, number>();
     for (const o of outcomes) {
       const key = `${o.action.kind} ${o.status}${o.body?.reason ? ` ${o.body.reason}` : ''}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    console.info(`[concurrency] ${label}, seed ${seed}: ${[...counts].sort().map(([k, n]) => `${k} ×${n}`).join(', ')}`);
-    const describeOutcome = (o: Outcome) => `${o.action.kind} by ${o.action.as} (${JSON.stringify(o.action)}) → ${o.status} ${JSON.stringify(o.body)?.slice(0, 300)}`;
+    console.info(
+      `[concurrency] ${label}, seed ${seed}: ${[...counts]
+        .sort()
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ')}`,
+    );
+    const describeOutcome = (o: Outcome) =>
+      `${o.action.kind} by ${o.action.as} (${JSON.stringify(o.action)}) → ${o.status} ${JSON.stringify(o.body)?.slice(0, 300)}`;
 
     // No 5xx, whatever the interleaving.
     expect(outcomes.filter((o) => o.status >= 500).map(describeOutcome)).toEqual([]);
@@ -204,7 +232,9 @@ describe.each([
         expect(o.body.review, context).toMatchObject({ reviewer: o.action.as, decision: (o.action as { decision: string }).decision });
         expect(row.reviews.find((r) => r.reviewer === o.action.as)?.decision, context).toBe((o.action as { decision: string }).decision);
       }
-      expect(new Set(row.reviews.map((r) => `${r.reviewer}:${r.decision}`)), context).toEqual(new Set(accepted.map((o) => `${o.action.as}:${(o.action as { decision: string }).decision}`)));
+      expect(new Set(row.reviews.map((r) => `${r.reviewer}:${r.decision}`)), context).toEqual(
+        new Set(accepted.map((o) => `${o.action.as}:${(o.action as { decision: string }).decision}`)),
+      );
       // Only a keyed retry of the very same review is ever answered 200.
       for (const o of reviewOutcomes.filter((x) => x.status === 200)) expect(o.body.review.decision, context).toBe((o.action as { decision: string }).decision);
 
@@ -235,7 +265,10 @@ describe.each([
       const approved = approvals.length >= 2 && new Set(approvals.map((r) => r.countedToward)).size === 2;
       if (denied) {
         expect(row.status, context).toBe('DENIED');
-        expect(row.reviews.filter((r) => r.decision === 'deny'), context).toHaveLength(1);
+        expect(
+          row.reviews.filter((r) => r.decision === 'deny'),
+          context,
+        ).toHaveLength(1);
       } else if (approved) {
         expect(row.status, context).toBe(revoked ? 'REVOKED' : 'ACTIVE');
       } else {

@@ -20,12 +20,18 @@ describe('the full cycle: request → two-person review → record → token', (
     expect(submitted.headers.get('location')).toBe(`/api/access-requests/${submitted.body.id}`);
     const id: string = submitted.body.id;
 
-    const first = await api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['sup.carol'], body: { decision: 'approve', requestHash: submitted.body.requestHash } });
+    const first = await api.call('POST', `/api/access-requests/${id}/reviews`, {
+      token: users['sup.carol'],
+      body: { decision: 'approve', requestHash: submitted.body.requestHash },
+    });
     expect(first.status).toBe(201);
     expect(first.body.status).toBe('PENDING_REVIEW');
     expect(first.body.reviews).toEqual([expect.objectContaining({ reviewer: 'sup.carol', decision: 'approve', countedToward: 'supervisor' })]);
 
-    const second = await api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['priv.dave'], body: { decision: 'approve', comment: 'clinically justified' } });
+    const second = await api.call('POST', `/api/access-requests/${id}/reviews`, {
+      token: users['priv.dave'],
+      body: { decision: 'approve', comment: 'clinically justified' },
+    });
     expect(second.status).toBe(201);
     expect(second.body.status).toBe('ACTIVE');
     expect(second.body.grant.approvers).toEqual(['sup.carol', 'priv.dave']);
@@ -71,7 +77,8 @@ describe('the full cycle: request → two-person review → record → token', (
     expect(tokenRow).toMatchObject({ accessRequestId: id, subject: 'clin.alice', kid: protectedHeader.kid });
     const events = await api.db.auditEvent.findMany({ where: { accessRequestId: id }, orderBy: { seq: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['access_request.submitted', 'review.recorded', 'review.recorded', 'token.issued']);
-    const stored = JSON.stringify(await api.db.auditEvent.findMany({ select: { payload: true, actor: true } })) + JSON.stringify(await api.db.issuedToken.findMany());
+    const stored =
+      JSON.stringify(await api.db.auditEvent.findMany({ select: { payload: true, actor: true } })) + JSON.stringify(await api.db.issuedToken.findMany());
     expect(stored).not.toContain(issued.body.access_token.split('.')[2]);
     expect((await verifyAuditChain(api.db)).ok).toBe(true);
 
@@ -85,7 +92,10 @@ describe('the full cycle: request → two-person review → record → token', (
 
   it('lists requests by role: clinicians their own, supervisors their departments, auditors all', async () => {
     const alices = await api.call('POST', '/api/access-requests', { token: users['clin.alice'], body: submission() });
-    const bobs = await api.call('POST', '/api/access-requests', { token: users['clin.bob'], body: submission({ studyInstanceUids: [STUDY_OF_SYN_0002], patientId: 'SYN-0002' }) });
+    const bobs = await api.call('POST', '/api/access-requests', {
+      token: users['clin.bob'],
+      body: submission({ studyInstanceUids: [STUDY_OF_SYN_0002], patientId: 'SYN-0002' }),
+    });
     const ids = (list: { body: { items: { id: string }[] } }) => list.body.items.map((i) => i.id);
 
     const forAlice = await api.call('GET', '/api/access-requests?limit=100', { token: users['clin.alice'] });
@@ -106,7 +116,11 @@ describe('the full cycle: request → two-person review → record → token', (
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await api.call('GET', `/api/access-requests?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { token: users['clin.bob'] });
+      const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await api.call(
+        'GET',
+        `/api/access-requests?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        { token: users['clin.bob'] },
+      );
       seen.push(...page.body.items.map((i) => i.id));
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -114,7 +128,10 @@ describe('the full cycle: request → two-person review → record → token', (
     expect(seen).toContain(bobs.body.id);
 
     // Auditors are read-only.
-    const auditorReview = await api.call('POST', `/api/access-requests/${alices.body.id}/reviews`, { token: users['aud.frank'], body: { decision: 'approve' } });
+    const auditorReview = await api.call('POST', `/api/access-requests/${alices.body.id}/reviews`, {
+      token: users['aud.frank'],
+      body: { decision: 'approve' },
+    });
     expect(auditorReview.status).toBe(403);
     expect(decodeProtectedHeader(users['aud.frank']).alg).toBe('ES256');
   });

@@ -70,7 +70,9 @@ describe('npm start on the embedded defaults', () => {
       const series = await fetch(`${gateway}/dicom-web/studies/${study}/series`, { headers: { authorization: `Bearer ${pacsToken}` } });
       expect(series.status).toBe(200);
       expect(((await series.json()) as unknown[]).length).toBe(2);
-      const rendered = await fetch(`${gateway}/dicom-web/studies/${study}/series/${study}.1/instances/${study}.1.1/rendered`, { headers: { authorization: `Bearer ${pacsToken}` } });
+      const rendered = await fetch(`${gateway}/dicom-web/studies/${study}/series/${study}.1/instances/${study}.1.1/rendered`, {
+        headers: { authorization: `Bearer ${pacsToken}` },
+      });
       expect(rendered.headers.get('content-type')).toBe('image/jpeg');
       const elsewhere = await fetch(`${gateway}/dicom-web/studies/1.2.826.0.1.3680043.8.498.3/series`, { headers: { authorization: `Bearer ${pacsToken}` } });
       expect(elsewhere.status).toBe(403);
@@ -113,7 +115,11 @@ describe('npm start on the embedded defaults', () => {
     expect((await post(`/api/access-requests/${id}/reviews`, await login('priv.dave'), { decision: 'approve' })).body.status).toBe('ACTIVE');
     const token = await post(`/api/access-requests/${id}/tokens`, alice);
     expect(token.status).toBe(201);
-    await jwtVerify(token.body.access_token, createRemoteJWKSet(new URL(`${api}/.well-known/jwks.json`)), { issuer: api, audience: 'iar-pacs-gateway', algorithms: ['ES256'] });
+    await jwtVerify(token.body.access_token, createRemoteJWKSet(new URL(`${api}/.well-known/jwks.json`)), {
+      issuer: api,
+      audience: 'iar-pacs-gateway',
+      algorithms: ['ES256'],
+    });
     await openThroughGateway(token.body.access_token);
     // The database, Temporal's SQLite file, Orthanc's storage, logs, journals and keys: all this user's alone.
     expect(openToOthers(dataDir)).toEqual([]);

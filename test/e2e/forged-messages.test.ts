@@ -4,13 +4,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../db/audit-chain.js';
 import type { Principal, SubmittedRequest } from '../../domain/access-request.js';
-import {
-  ASSERTION_AUDIENCE,
-  ASSERTION_ISSUER,
-  assertionDigest,
-  signPrincipalAssertion,
-  type AssertionSubject,
-} from '../../tokens/principal-assertion.js';
+import { ASSERTION_AUDIENCE, ASSERTION_ISSUER, assertionDigest, signPrincipalAssertion, type AssertionSubject } from '../../tokens/principal-assertion.js';
 import { GrantStatus } from '../../gateway/grant-status.js';
 import { authorizeTokenUpdate, reviewUpdate, revokeUpdate } from '../../workflows/messages.js';
 import type { accessRequestWorkflow } from '../../workflows/access-request.js';
@@ -55,8 +49,11 @@ function requestStartedOnTemporal(overrides: Partial<SubmittedRequest>): Submitt
 async function expectChainIntact(): Promise<void> {
   const chain = await verifyAuditChain(api.db);
   if (chain.ok) return;
-  const bad = chain.firstBadSeq === undefined ? [] : await api.db.auditEvent.findMany({ where: { seq: { gte: chain.firstBadSeq - 1n, lte: chain.firstBadSeq } } });
-  expect.fail(`audit chain broken: ${JSON.stringify(chain, (_k, v) => (typeof v === 'bigint' ? String(v) : v))} ${JSON.stringify(bad, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+  const bad =
+    chain.firstBadSeq === undefined ? [] : await api.db.auditEvent.findMany({ where: { seq: { gte: chain.firstBadSeq - 1n, lte: chain.firstBadSeq } } });
+  expect.fail(
+    `audit chain broken: ${JSON.stringify(chain, (_k, v) => (typeof v === 'bigint' ? String(v) : v))} ${JSON.stringify(bad, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+  );
 }
 
 async function submitted(): Promise<{ id: string; requestHash: string }> {
@@ -72,7 +69,14 @@ async function refusedMessages(id: string) {
 
 /** An assertion with the API's claims, signed by any key and dated as the test says. */
 async function craftedAssertion(key: CryptoKey, kid: string, principal: Principal, subject: AssertionSubject, times: { iat: number; exp: number }) {
-  return new SignJWT({ roles: principal.roles, department_id: principal.departmentId ?? null, reviews_for: principal.reviewsForDepartments, ar: subject.accessRequestId, act: subject.action, dig: assertionDigest(subject) })
+  return new SignJWT({
+    roles: principal.roles,
+    department_id: principal.departmentId ?? null,
+    reviews_for: principal.reviewsForDepartments,
+    ar: subject.accessRequestId,
+    act: subject.action,
+    dig: assertionDigest(subject),
+  })
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'iar-principal+jwt' })
     .setIssuer(ASSERTION_ISSUER)
     .setAudience(ASSERTION_AUDIENCE)
@@ -120,9 +124,13 @@ describe('messages sent straight to Temporal', () => {
     const apiKey = await api.keys.activeKey();
     const foreign = await generateKeyPair('ES256');
     const foreignAssertion = await craftedAssertion(foreign.privateKey, apiKey.kid, carol, subject, { iat: now, exp: now + 60 });
-    await expect(handle.executeUpdate(reviewUpdate, { args: [{ ...message, assertion: foreignAssertion }] })).rejects.toMatchObject({ cause: { type: 'UNVERIFIED_PRINCIPAL' } });
+    await expect(handle.executeUpdate(reviewUpdate, { args: [{ ...message, assertion: foreignAssertion }] })).rejects.toMatchObject({
+      cause: { type: 'UNVERIFIED_PRINCIPAL' },
+    });
     const expired = await craftedAssertion(apiKey.key, apiKey.kid, carol, subject, { iat: now - 600, exp: now - 300 });
-    await expect(handle.executeUpdate(reviewUpdate, { args: [{ ...message, assertion: expired }] })).rejects.toMatchObject({ cause: { type: 'UNVERIFIED_PRINCIPAL' } });
+    await expect(handle.executeUpdate(reviewUpdate, { args: [{ ...message, assertion: expired }] })).rejects.toMatchObject({
+      cause: { type: 'UNVERIFIED_PRINCIPAL' },
+    });
     // The control: the same message with a good assertion counts.
     const good = await signPrincipalAssertion(apiKey, carol, subject);
     await handle.executeUpdate(reviewUpdate, { args: [{ ...message, assertion: good }] });
@@ -141,7 +149,9 @@ describe('messages sent straight to Temporal', () => {
     const message = { reviewer: carol, decision: 'approve' as const, requestHash: first.requestHash };
     const forFirst = await signPrincipalAssertion(apiKey, carol, { accessRequestId: first.id, action: 'review', body: message });
     // Replayed on another request (same request hash: the same clinician asked the same).
-    const otherRequest = api.temporal.workflow.getHandle<typeof accessRequestWorkflow>(second.id).executeUpdate(reviewUpdate, { args: [{ ...message, assertion: forFirst }] });
+    const otherRequest = api.temporal.workflow
+      .getHandle<typeof accessRequestWorkflow>(second.id)
+      .executeUpdate(reviewUpdate, { args: [{ ...message, assertion: forFirst }] });
     await expect(otherRequest).rejects.toMatchObject({ cause: { type: 'UNVERIFIED_PRINCIPAL' } });
     // Kept, but the decision changed.
     const changed = api.temporal.workflow
@@ -155,7 +165,9 @@ describe('messages sent straight to Temporal', () => {
 
     // Used twice on the same request: an authorized token message, sent again.
     const dave = await api.login('priv.dave');
-    expect((await api.call('POST', `/api/access-requests/${first.id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(201);
+    expect(
+      (await api.call('POST', `/api/access-requests/${first.id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status,
+    ).toBe(201);
     expect((await api.call('POST', `/api/access-requests/${first.id}/reviews`, { token: dave, body: { decision: 'approve' } })).status).toBe(201);
     const requester: Principal = { username: REQUESTER, roles: ['clinician'], departmentId: 'radiology', reviewsForDepartments: [] };
     const issuedAt = Math.floor(Date.now() / 1000) * 1000;
@@ -163,7 +175,9 @@ describe('messages sent straight to Temporal', () => {
     const assertion = await signPrincipalAssertion(apiKey, requester, { accessRequestId: first.id, action: 'authorizeToken', body: issue });
     const handle = api.temporal.workflow.getHandle<typeof accessRequestWorkflow>(first.id);
     await handle.executeUpdate(authorizeTokenUpdate, { args: [{ ...issue, assertion }] });
-    await expect(handle.executeUpdate(authorizeTokenUpdate, { args: [{ ...issue, assertion }] })).rejects.toMatchObject({ cause: { type: 'UNVERIFIED_PRINCIPAL' } });
+    await expect(handle.executeUpdate(authorizeTokenUpdate, { args: [{ ...issue, assertion }] })).rejects.toMatchObject({
+      cause: { type: 'UNVERIFIED_PRINCIPAL' },
+    });
     expect(await api.db.issuedToken.count({ where: { accessRequestId: first.id } })).toBe(1);
     expect((await refusedMessages(first.id)).map((e) => (e as { reason?: string }).reason)).toContain('ASSERTION_REPLAYED');
   });
@@ -188,8 +202,12 @@ describe('messages sent straight to Temporal', () => {
     // A message the API would refuse, vouched for anyway (as a compromised or buggy API might).
     const dave: Principal = { username: 'priv.dave', roles: ['privacy_officer'], reviewsForDepartments: [] };
     const approve = { reviewer: dave, decision: 'approve' as const, comment: 'ok\u0000 \ud800 fine', requestHash };
-    await handle.executeUpdate(reviewUpdate, { args: [{ ...approve, assertion: await signPrincipalAssertion(apiKey, dave, { accessRequestId: id, action: 'review', body: approve }) }] });
-    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(201);
+    await handle.executeUpdate(reviewUpdate, {
+      args: [{ ...approve, assertion: await signPrincipalAssertion(apiKey, dave, { accessRequestId: id, action: 'review', body: approve }) }],
+    });
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(
+      201,
+    );
 
     const grants = new GrantStatus(api.db, 1_000);
     grants.start();
@@ -197,7 +215,9 @@ describe('messages sent straight to Temporal', () => {
       await grants.assertActive(id);
       const grace: Principal = { username: 'sec.grace', roles: ['security_officer'], reviewsForDepartments: [] };
       const revoke = { by: grace, byRole: 'security_officer', reason: 'leak\u0000suspected \udc00', revocationId: randomUUID() };
-      await handle.executeUpdate(revokeUpdate, { args: [{ ...revoke, assertion: await signPrincipalAssertion(apiKey, grace, { accessRequestId: id, action: 'revoke', body: revoke }) }] });
+      await handle.executeUpdate(revokeUpdate, {
+        args: [{ ...revoke, assertion: await signPrincipalAssertion(apiKey, grace, { accessRequestId: id, action: 'revoke', body: revoke }) }],
+      });
       const row = await api.db.accessRequest.findUniqueOrThrow({ where: { id }, include: { reviews: true, grant: true, revocations: true } });
       expect(row.status).toBe('REVOKED');
       expect(row.grant!.endedAt).not.toBeNull();
@@ -219,7 +239,9 @@ describe('messages sent straight to Temporal', () => {
     const { id, requestHash } = await submitted();
     const handle = api.temporal.workflow.getHandle<typeof accessRequestWorkflow>(id);
     const ghost: Principal = { username: `ghost\u0000${'x'.repeat(5000)}`, roles: ['privacy_officer'], reviewsForDepartments: [] };
-    await expect(handle.executeUpdate(reviewUpdate, { args: [{ reviewer: ghost, decision: 'approve', requestHash }] })).rejects.toMatchObject({ cause: { type: 'UNVERIFIED_PRINCIPAL' } });
+    await expect(handle.executeUpdate(reviewUpdate, { args: [{ reviewer: ghost, decision: 'approve', requestHash }] })).rejects.toMatchObject({
+      cause: { type: 'UNVERIFIED_PRINCIPAL' },
+    });
     const [attempt] = await api.db.rejectedReviewAttempt.findMany({ where: { accessRequestId: id } });
     expect(attempt!.reviewer.startsWith('ghost\ufffdxxx')).toBe(true);
     expect(attempt!.reviewer.length).toBeLessThanOrEqual(201);
@@ -236,7 +258,11 @@ describe('messages sent straight to Temporal', () => {
     const start = { request, policy: { approvalsRequired: 2, requireDistinctRoles: true }, reviewWindowMs };
     const requester: Principal = { username: REQUESTER, roles: ['clinician'], departmentId: 'radiology', reviewsForDepartments: [] };
     const assertion = await signPrincipalAssertion(await api.keys.activeKey(), requester, { accessRequestId: id, action: 'submit', body: start });
-    const handle = await api.temporal.workflow.start('accessRequestWorkflow', { workflowId: id, taskQueue: api.config.temporal.taskQueue, args: [{ ...start, assertion }] });
+    const handle = await api.temporal.workflow.start('accessRequestWorkflow', {
+      workflowId: id,
+      taskQueue: api.config.temporal.taskQueue,
+      args: [{ ...start, assertion }],
+    });
     expect(await handle.result()).toBe('FAILED');
     expect(await api.db.accessRequest.findUnique({ where: { id } })).toBeNull();
     const failed = await api.db.auditEvent.findMany({ where: { accessRequestId: id, type: 'access_request.failed' } });
@@ -254,7 +280,9 @@ describe('messages sent straight to Temporal', () => {
     await expect(handle.executeUpdate(reviewUpdate, { args: [numericName as never] })).rejects.toMatchObject({ cause: { type: 'MALFORMED_MESSAGE' } });
     expect((await handle.describe()).raw.pendingActivities ?? []).toEqual([]);
     // The request still takes a real review.
-    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(201);
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(
+      201,
+    );
   });
 
   it('refuses a start copied from a request’s history, under another id or as a second run of the same id', async () => {
@@ -265,11 +293,22 @@ describe('messages sent straight to Temporal', () => {
     const copied = JSON.parse(Buffer.from(payload.data!).toString('utf8'));
     expect(copied.assertion).toEqual(expect.any(String));
 
-    const elsewhere = await api.temporal.workflow.start('accessRequestWorkflow', { workflowId: `ar-${randomUUID()}`, taskQueue: api.config.temporal.taskQueue, args: [copied] });
+    const elsewhere = await api.temporal.workflow.start('accessRequestWorkflow', {
+      workflowId: `ar-${randomUUID()}`,
+      taskQueue: api.config.temporal.taskQueue,
+      args: [copied],
+    });
     await expect(elsewhere.result()).rejects.toBeInstanceOf(WorkflowFailedError);
 
     // Closed by a denial, then started again under its own id with the very same input.
-    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('priv.dave'), body: { decision: 'deny', comment: 'not indicated' } })).status).toBe(201);
+    expect(
+      (
+        await api.call('POST', `/api/access-requests/${id}/reviews`, {
+          token: await api.login('priv.dave'),
+          body: { decision: 'deny', comment: 'not indicated' },
+        })
+      ).status,
+    ).toBe(201);
     await handle.result();
     const before = await api.db.accessRequest.findUniqueOrThrow({ where: { id } });
     const again = await api.temporal.workflow.start('accessRequestWorkflow', { workflowId: id, taskQueue: api.config.temporal.taskQueue, args: [copied] });

@@ -107,8 +107,14 @@ describe('a granted study', () => {
     expect(marked.headers.get('content-type')).toBe('image/jpeg');
     const original = await direct(`${instancePath.replace('/dicom-web', '')}/rendered`);
     const [a, b] = await Promise.all([
-      sharp(Buffer.from(await marked.arrayBuffer())).greyscale().raw().toBuffer({ resolveWithObject: true }),
-      sharp(Buffer.from(await original.arrayBuffer())).greyscale().raw().toBuffer({ resolveWithObject: true }),
+      sharp(Buffer.from(await marked.arrayBuffer()))
+        .greyscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
+      sharp(Buffer.from(await original.arrayBuffer()))
+        .greyscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
     ]);
     expect(a.info.width).toBe(b.info.width);
     const { width, height } = a.info;
@@ -138,7 +144,15 @@ describe('a granted study', () => {
 describe('scope', () => {
   it('refuses another study, at every level', async () => {
     const { base, series, instancePath } = paths(other);
-    for (const path of [base, `${base}/metadata`, `${base}/series`, `${base}/series/${series}`, instancePath, `${instancePath}/frames/1`, `${instancePath}/rendered`]) {
+    for (const path of [
+      base,
+      `${base}/metadata`,
+      `${base}/series`,
+      `${base}/series/${series}`,
+      instancePath,
+      `${instancePath}/frames/1`,
+      `${instancePath}/rendered`,
+    ]) {
       const response = await through(path);
       expect(response.status, path).toBe(403);
       expect(((await response.json()) as { title: string }).title, path).toBe('STUDY_NOT_GRANTED');
@@ -173,7 +187,11 @@ describe('scope', () => {
     ['backslash', '/dicom-web\\studies', 400],
     ['not a UID', '/dicom-web/studies/abc/metadata', 403],
     ['unknown resource', '/dicom-web/studies/1.2.826.0.1.3680043.8.498.1/bogus', 403],
-    ['bad frame list', '/dicom-web/studies/1.2.826.0.1.3680043.8.498.1/series/1.2.826.0.1.3680043.8.498.1.1/instances/1.2.826.0.1.3680043.8.498.1.1.1/frames/0', 403],
+    [
+      'bad frame list',
+      '/dicom-web/studies/1.2.826.0.1.3680043.8.498.1/series/1.2.826.0.1.3680043.8.498.1.1/instances/1.2.826.0.1.3680043.8.498.1.1.1/frames/0',
+      403,
+    ],
   ];
   it.each(refusedRoutes)('refuses %s', async (_name, path, status) => {
     const response = await raw(path);
@@ -226,7 +244,13 @@ describe('tokens', () => {
     const key = options.key === 'other' ? (await generateKeyPair('ES256')).privateKey : (await api.keys.activeKey()).key;
     const kid = (await api.keys.activeKey()).kid;
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ grant_id: grant.id, study_instance_uids: [granted.studyInstanceUid], patient_id: granted.patientId, purpose_of_use: 'TREAT', ...options.claims })
+    return new SignJWT({
+      grant_id: grant.id,
+      study_instance_uids: [granted.studyInstanceUid],
+      patient_id: granted.patientId,
+      purpose_of_use: 'TREAT',
+      ...options.claims,
+    })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...options.header })
       .setIssuer((options.claims?.iss as string) ?? api.url)
       .setAudience((options.claims?.aud as string) ?? 'iar-pacs-gateway')
@@ -406,7 +430,10 @@ describe('revocation', () => {
     const revocable = await grantAndToken(api, [granted.studyInstanceUid], REQUESTER);
     const path = `/dicom-web/studies/${granted.studyInstanceUid}/metadata`;
     expect((await through(path, { token: revocable.token })).status).toBe(200);
-    const revoked = await api.call('POST', `/api/access-requests/${revocable.id}/revoke`, { token: await api.login('sec.grace'), body: { reason: 'gateway revocation test' } });
+    const revoked = await api.call('POST', `/api/access-requests/${revocable.id}/revoke`, {
+      token: await api.login('sec.grace'),
+      body: { reason: 'gateway revocation test' },
+    });
     expect(revoked.body.status).toBe('REVOKED');
     const revokedAt = Date.now();
     let status = 200;

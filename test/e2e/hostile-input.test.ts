@@ -125,7 +125,10 @@ describe('hostile text is refused in every field, with a 400 naming it, and writ
   );
 
   it.each(HOSTILE)('review comment: %s', (_name, text) =>
-    expectNothingWritten(() => api.call('POST', `/api/access-requests/${pending}/reviews`, { token: users['sup.carol'], body: { decision: 'deny', comment: text } }), 'comment'),
+    expectNothingWritten(
+      () => api.call('POST', `/api/access-requests/${pending}/reviews`, { token: users['sup.carol'], body: { decision: 'deny', comment: text } }),
+      'comment',
+    ),
   );
 
   it.each(HOSTILE)('cancel reason: %s', (_name, text) =>
@@ -136,30 +139,30 @@ describe('hostile text is refused in every field, with a 400 naming it, and writ
     expectNothingWritten(() => api.call('POST', `/api/access-requests/${active}/revoke`, { token: hostile, body: { reason: text } }), 'reason'),
   );
 
-  it.each(HOSTILE_USERNAMES)(
-    'dev-login username: %s',
-    async (_name, text) => {
-      const before = await api.db.user.count();
-      const response = await api.call('POST', '/auth/dev-login', { body: { username: text } });
-      expectFieldRefused(response, 'username');
-      expect(response.body.access_token).toBeUndefined();
-      expect(await api.db.user.count()).toBe(before);
-    },
-  );
+  it.each(HOSTILE_USERNAMES)('dev-login username: %s', async (_name, text) => {
+    const before = await api.db.user.count();
+    const response = await api.call('POST', '/auth/dev-login', { body: { username: text } });
+    expectFieldRefused(response, 'username');
+    expect(response.body.access_token).toBeUndefined();
+    expect(await api.db.user.count()).toBe(before);
+  });
 
   /** A lone surrogate cannot be percent-encoded as UTF-8: send the bytes a careless client would. */
-  const queryValue = (text: string) => (wellFormed(text) ? encodeURIComponent(text) : text.split(/[\ud800-\udfff]/).map(encodeURIComponent).join('%ED%A0%80'));
+  const queryValue = (text: string) =>
+    wellFormed(text)
+      ? encodeURIComponent(text)
+      : text
+          .split(/[\ud800-\udfff]/)
+          .map(encodeURIComponent)
+          .join('%ED%A0%80');
   const queryCases = [
     ...HOSTILE_USERNAMES.flatMap(([name, text]) => (['requester', 'reviewer'] as const).map((field) => [`${field}: ${name}`, field, text] as const)),
     ...HOSTILE_ONE_LINE.map(([name, text]) => [`patient: ${name}`, 'patient', text] as const),
   ];
-  it.each(queryCases)(
-    'case search %s',
-    async (_name, field, text) => {
-      const response = await api.call('GET', `/api/cases?${field}=${queryValue(text)}`, { token: users['aud.frank'] });
-      expectFieldRefused(response, field);
-    },
-  );
+  it.each(queryCases)('case search %s', async (_name, field, text) => {
+    const response = await api.call('GET', `/api/cases?${field}=${queryValue(text)}`, { token: users['aud.frank'] });
+    expectFieldRefused(response, field);
+  });
 
   it('answers dev login with a NUL in the username with 400, not 500', async () => {
     expectFieldRefused(await api.call('POST', '/auth/dev-login', { body: { username: 'clin.alice\u0000' } }), 'username');
@@ -225,7 +228,9 @@ describe('a request the caller cannot see is not found, on every route', () => {
     expect(grace.status).toBe(403);
     expect(grace.body.reason).toBe('NOT_A_REVIEWER');
     expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['sup.erin'], body: { decision: 'approve' } })).status).toBe(201);
-    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['priv.dave'], body: { decision: 'approve' } })).body.status).toBe('ACTIVE');
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: users['priv.dave'], body: { decision: 'approve' } })).body.status).toBe(
+      'ACTIVE',
+    );
   });
 });
 
@@ -235,7 +240,12 @@ async function supervisorOf(department: 'cardiology'): Promise<string> {
   if (cardioToken) return cardioToken;
   await api.db.user.upsert({
     where: { username: 'sup.cardio' },
-    create: { username: 'sup.cardio', displayName: 'Cardio (supervisor, hostile-input tests)', roles: ['supervisor'], reviewsFor: { create: [{ departmentId: department }] } },
+    create: {
+      username: 'sup.cardio',
+      displayName: 'Cardio (supervisor, hostile-input tests)',
+      roles: ['supervisor'],
+      reviewsFor: { create: [{ departmentId: department }] },
+    },
     update: {},
   });
   cardioToken = await api.login('sup.cardio');

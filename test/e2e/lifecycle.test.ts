@@ -60,9 +60,14 @@ describe('revoke', () => {
 
   it('lets the requester and the request’s reviewers revoke, and refuses others', async () => {
     const byRequester = await activeRequest();
-    expect((await api.call('POST', `/api/access-requests/${byRequester}/revoke`, { token: users['clin.alice'], body: { reason: 'no longer needed' } })).body.status).toBe('REVOKED');
+    expect(
+      (await api.call('POST', `/api/access-requests/${byRequester}/revoke`, { token: users['clin.alice'], body: { reason: 'no longer needed' } })).body.status,
+    ).toBe('REVOKED');
     const byReviewer = await activeRequest();
-    const reviewerRevocation = await api.call('POST', `/api/access-requests/${byReviewer}/revoke`, { token: users['priv.dave'], body: { reason: 'approved in error' } });
+    const reviewerRevocation = await api.call('POST', `/api/access-requests/${byReviewer}/revoke`, {
+      token: users['priv.dave'],
+      body: { reason: 'approved in error' },
+    });
     expect(reviewerRevocation.body.status).toBe('REVOKED');
     expect((await api.db.revocation.findFirstOrThrow({ where: { accessRequestId: byReviewer } })).revokedByRole).toBe('reviewer');
 
@@ -103,7 +108,9 @@ describe('tokens', () => {
     try {
       // clin.bob: no other test issues tokens for him.
       const bob = await limited.login('clin.bob');
-      const id = (await limited.call('POST', '/api/access-requests', { token: bob, body: submission({ studyInstanceUids: [STUDY_OF_SYN_0002], patientId: 'SYN-0002' }) })).body.id;
+      const id = (
+        await limited.call('POST', '/api/access-requests', { token: bob, body: submission({ studyInstanceUids: [STUDY_OF_SYN_0002], patientId: 'SYN-0002' }) })
+      ).body.id;
       await limited.call('POST', `/api/access-requests/${id}/reviews`, { token: await limited.login('sup.carol'), body: { decision: 'approve' } });
       await limited.call('POST', `/api/access-requests/${id}/reviews`, { token: await limited.login('priv.dave'), body: { decision: 'approve' } });
       const statuses: number[] = [];

@@ -21,7 +21,13 @@ beforeAll(async () => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
-  api = await startApi({ DEV_LOGIN: 'false', OIDC_ISSUER: issuer, OIDC_JWKS_URL: `${issuer}/jwks`, OIDC_AUDIENCE: 'imaging-access-review', OIDC_ROLES_CLAIM: 'groups' });
+  api = await startApi({
+    DEV_LOGIN: 'false',
+    OIDC_ISSUER: issuer,
+    OIDC_JWKS_URL: `${issuer}/jwks`,
+    OIDC_AUDIENCE: 'imaging-access-review',
+    OIDC_ROLES_CLAIM: 'groups',
+  });
 });
 afterAll(async () => {
   await api.close();

@@ -53,7 +53,10 @@ describe('token issuance', () => {
     expect(api.config.tokens.ratePerMinute).toBe(20);
     const { id, token } = await activeRequest(api, 'clin.rl-burst');
     const answers = await Promise.all(Array.from({ length: 30 }, () => api.call('POST', `/api/access-requests/${id}/tokens`, { token })));
-    expect(statusesOf(answers), JSON.stringify(answers.filter((a) => a.status !== 201 && a.status !== 429).map((a) => a.body))).toEqual([...Array(20).fill(201), ...Array(10).fill(429)]);
+    expect(statusesOf(answers), JSON.stringify(answers.filter((a) => a.status !== 201 && a.status !== 429).map((a) => a.body))).toEqual([
+      ...Array(20).fill(201),
+      ...Array(10).fill(429),
+    ]);
     for (const refused of answers.filter((a) => a.status === 429)) expectRateLimited(refused);
     expect(await api.db.issuedToken.count({ where: { accessRequestId: id } })).toBe(20);
   });
@@ -64,7 +67,9 @@ describe('token issuance', () => {
     const first = await anotherApi(shared);
     const second = await anotherApi(shared);
     const { id, token } = await activeRequest(first, 'clin.rl-shared');
-    const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? first : second).call('POST', `/api/access-requests/${id}/tokens`, { token })));
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => (i % 2 ? first : second).call('POST', `/api/access-requests/${id}/tokens`, { token })),
+    );
     expect(statusesOf(answers)).toEqual([...Array(6).fill(201), ...Array(10).fill(429)]);
     expect(await api.db.issuedToken.count({ where: { accessRequestId: id } })).toBe(6);
   });
@@ -99,7 +104,12 @@ describe('dev login, submissions and reviews', () => {
     const limited = await anotherApi({ REVIEW_RATE_LIMIT_PER_MINUTE: '2' });
     await limited.db.user.upsert({
       where: { username: 'sup.rl-review' },
-      create: { username: 'sup.rl-review', displayName: 'rl-review (supervisor, rate-limit tests)', roles: ['supervisor'], reviewsFor: { create: [{ departmentId: 'radiology' }] } },
+      create: {
+        username: 'sup.rl-review',
+        displayName: 'rl-review (supervisor, rate-limit tests)',
+        roles: ['supervisor'],
+        reviewsFor: { create: [{ departmentId: 'radiology' }] },
+      },
       update: {},
     });
     await ensureClinician(limited, 'clin.rl-review', 'rl-review (rate-limit tests)');
@@ -126,14 +136,18 @@ describe('refused review attempts', () => {
     const attempts = () => limited.db.rejectedReviewAttempt.count({ where: { reviewer: 'clin.rl-prober' } });
 
     const answers: Answer[] = [];
-    for (let i = 0; i < 3; i++) answers.push(await limited.call('POST', `/api/access-requests/${target}/reviews`, { token: prober, body: { decision: 'approve' } }));
+    for (let i = 0; i < 3; i++)
+      answers.push(await limited.call('POST', `/api/access-requests/${target}/reviews`, { token: prober, body: { decision: 'approve' } }));
     expect(answers.map((a) => a.status)).toEqual([404, 404, 404]);
     expect(await attempts()).toBe(3);
     expect(await events()).toBe(3);
 
-    for (let i = 0; i < 5; i++) expectRateLimited(await limited.call('POST', `/api/access-requests/${target}/reviews`, { token: prober, body: { decision: 'approve' } }));
+    for (let i = 0; i < 5; i++)
+      expectRateLimited(await limited.call('POST', `/api/access-requests/${target}/reviews`, { token: prober, body: { decision: 'approve' } }));
     // An unknown id answers alike, so the limit tells nothing about which requests exist.
-    expectRateLimited(await limited.call('POST', '/api/access-requests/ar-00000000-0000-4000-8000-000000000000/reviews', { token: prober, body: { decision: 'approve' } }));
+    expectRateLimited(
+      await limited.call('POST', '/api/access-requests/ar-00000000-0000-4000-8000-000000000000/reviews', { token: prober, body: { decision: 'approve' } }),
+    );
     expect(await attempts()).toBe(3);
     expect(await events()).toBe(3);
   });
@@ -144,7 +158,8 @@ describe('refused review attempts', () => {
     const guesser = await limited.login('clin.rl-guesser');
     const unknown = (n: number) => `ar-00000000-0000-4000-8000-00000000000${n}`;
     const statuses: number[] = [];
-    for (let n = 0; n < 4; n++) statuses.push((await limited.call('POST', `/api/access-requests/${unknown(n)}/reviews`, { token: guesser, body: { decision: 'approve' } })).status);
+    for (let n = 0; n < 4; n++)
+      statuses.push((await limited.call('POST', `/api/access-requests/${unknown(n)}/reviews`, { token: guesser, body: { decision: 'approve' } })).status);
     expect(statuses).toEqual([404, 404, 429, 429]);
   });
 });

@@ -90,7 +90,10 @@ describe('review rules', () => {
       const token = await relaxed.login('clin.alice');
       const id = (await relaxed.call('POST', '/api/access-requests', { token, body: submission() })).body.id;
       await relaxed.call('POST', `/api/access-requests/${id}/reviews`, { token: await relaxed.login('sup.carol'), body: { decision: 'approve' } });
-      const second = await relaxed.call('POST', `/api/access-requests/${id}/reviews`, { token: await relaxed.login('sup.erin'), body: { decision: 'approve' } });
+      const second = await relaxed.call('POST', `/api/access-requests/${id}/reviews`, {
+        token: await relaxed.login('sup.erin'),
+        body: { decision: 'approve' },
+      });
       expect(second.body.status).toBe('ACTIVE');
     } finally {
       await relaxed.close();

@@ -91,11 +91,29 @@ describe('the PACS confirms the patient of every study', () => {
   });
 
   it('records what the PACS confirmed, and reviewers see it', async () => {
-    const submitted = await api.call('POST', '/api/access-requests', { token: petra, body: submission({ studyInstanceUids: [STUDY_B, STUDY_A] }), headers: { 'Idempotency-Key': `confirm-${crypto.randomUUID()}` } });
+    const submitted = await api.call('POST', '/api/access-requests', {
+      token: petra,
+      body: submission({ studyInstanceUids: [STUDY_B, STUDY_A] }),
+      headers: { 'Idempotency-Key': `confirm-${crypto.randomUUID()}` },
+    });
     expect(submitted.status).toBe(201);
     const confirmed = [
-      { studyInstanceUid: STUDY_B, patientId: 'SYN-0001', modalities: ['CR'], studyDate: '2024-01-16', description: 'Synthetic radiograph wrist', confirmedAt: expect.any(String) },
-      { studyInstanceUid: STUDY_A, patientId: 'SYN-0001', modalities: ['CT'], studyDate: '2024-01-15', description: 'Synthetic CT wrist', confirmedAt: expect.any(String) },
+      {
+        studyInstanceUid: STUDY_B,
+        patientId: 'SYN-0001',
+        modalities: ['CR'],
+        studyDate: '2024-01-16',
+        description: 'Synthetic radiograph wrist',
+        confirmedAt: expect.any(String),
+      },
+      {
+        studyInstanceUid: STUDY_A,
+        patientId: 'SYN-0001',
+        modalities: ['CT'],
+        studyDate: '2024-01-15',
+        description: 'Synthetic CT wrist',
+        confirmedAt: expect.any(String),
+      },
     ];
     expect(submitted.body.confirmedStudies).toEqual(confirmed);
     const confirmedAt = Date.parse(submitted.body.confirmedStudies[0].confirmedAt);

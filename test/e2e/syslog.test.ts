@@ -88,7 +88,10 @@ describe('DICOM audit messages over syslog', () => {
     expect(served[0].EventIdentification.EventID['csd-code']).toBe('110103');
     expect(served[0].EventIdentification.EventOutcomeIndicator).toBe('0');
     const participants = [served[0].ParticipantObjectIdentification].flat();
-    expect(participants.find((p: { ParticipantObjectIDTypeCode: { 'csd-code': string } }) => p.ParticipantObjectIDTypeCode['csd-code'] === '110180').ParticipantObjectID).toBe(STUDY);
+    expect(
+      participants.find((p: { ParticipantObjectIDTypeCode: { 'csd-code': string } }) => p.ParticipantObjectIDTypeCode['csd-code'] === '110180')
+        .ParticipantObjectID,
+    ).toBe(STUDY);
     expect(participants.find((p: { ParticipantObjectTypeCode: string }) => p.ParticipantObjectTypeCode === '1').ParticipantObjectID).toBe('SYN-0001');
     expect([served[0].ActiveParticipant].flat().find((a: { UserIsRequestor: string }) => a.UserIsRequestor === 'true').UserID).toBe(USER);
 
@@ -123,7 +126,11 @@ describe('DICOM audit messages over syslog', () => {
     await receiver.start();
     await forwarder.forward();
     await waitForLines(() => pending.every((r) => receiver.lines().some((l) => l.includes(b64(r.id)))));
-    for (const record of pending) expect(receiver.lines().some((l) => l.includes(b64(record.id))), record.id).toBe(true);
+    for (const record of pending)
+      expect(
+        receiver.lines().some((l) => l.includes(b64(record.id))),
+        record.id,
+      ).toBe(true);
     expect((await ourRecords()).every((r) => r.forwardedAt !== null)).toBe(true);
   });
 
@@ -156,10 +163,55 @@ describe('DICOM audit messages over syslog', () => {
     const file = (name: string) => path.join(dir, name);
     // A throw-away CA and a server certificate for 127.0.0.1.
     const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '1', '-subj', '/CN=iar test CA');
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost');
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=iar test CA',
+    );
+    openssl(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      file('server.key'),
+      '-out',
+      file('server.csr'),
+      '-subj',
+      '/CN=localhost',
+    );
     execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ${file('ext')}`]);
-    openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '1', '-extfile', file('ext'));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file('server.csr'),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      file('server.pem'),
+      '-days',
+      '1',
+      '-extfile',
+      file('ext'),
+    );
     const tlsReceiver = await SyslogReceiver.create(dir, { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') });
     try {
       const trusted = new SyslogSender({ url: `tls://localhost:${tlsReceiver.port}`, caFile: file('ca.pem') });

@@ -31,7 +31,9 @@ describe('a worker killed in the middle of a review', () => {
   it('completes the request after a restart with exactly one grant and no duplicate records', async () => {
     const alice = await api.login('clin.alice');
     const id = (await api.call('POST', '/api/access-requests', { token: alice, body: submission() })).body.id;
-    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(201);
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(
+      201,
+    );
 
     worker!.child.kill('SIGKILL');
     await worker!.exited;
@@ -61,7 +63,9 @@ describe('a worker killed while a record activity is running', () => {
   it('has the activity retried by Temporal after a restart: one grant, no duplicate rows', async () => {
     const alice = await api.login('clin.alice');
     const id = (await api.call('POST', '/api/access-requests', { token: alice, body: submission() })).body.id;
-    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(201);
+    expect((await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login('sup.carol'), body: { decision: 'approve' } })).status).toBe(
+      201,
+    );
 
     // Every record activity appends to the audit chain last: holding the chain's head row
     // catches the second approval's activity inside its transaction, its rows written and

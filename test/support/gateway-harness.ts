@@ -50,7 +50,12 @@ export async function startGateway(
   journal.start();
   const app = createGateway({
     gatewayId: `test-${randomUUID().slice(0, 8)}`,
-    tokens: new TokenVerifier({ issuer: api.url, audience: api.config.tokens.gatewayAudience, jwksUrl: `${api.url}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
+    tokens: new TokenVerifier({
+      issuer: api.url,
+      audience: api.config.tokens.gatewayAudience,
+      jwksUrl: `${api.url}/.well-known/jwks.json`,
+      clockToleranceSeconds: 5,
+    }),
     grants,
     pacs: client,
     hierarchy: new StudyHierarchy(client),
@@ -80,7 +85,13 @@ export async function grantAndToken(api: ApiHarness, studies: string[], requeste
   const requesterToken = await api.login(requester);
   const submitted = await api.call('POST', '/api/access-requests', {
     token: requesterToken,
-    body: { studyInstanceUids: studies, patientId: 'SYN-0001', purposeOfUse: 'TREAT', justification: 'gateway test: review of the synthetic study', durationMinutes: 60 },
+    body: {
+      studyInstanceUids: studies,
+      patientId: 'SYN-0001',
+      purposeOfUse: 'TREAT',
+      justification: 'gateway test: review of the synthetic study',
+      durationMinutes: 60,
+    },
   });
   if (submitted.status !== 201) throw new Error(`submit: ${JSON.stringify(submitted.body)}`);
   const id = submitted.body.id as string;

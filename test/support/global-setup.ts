@@ -40,7 +40,12 @@ export default async function setup(project: TestProject) {
   await seedDemoDirectory(db);
   await db.$disconnect();
   const taskQueue = `iar-test-${process.pid}`;
-  const worker = await startWorkerProcess({ databaseUrl: database.url, temporalAddress: temporal.address, taskQueue, logFile: path.join(workDir, 'worker.log') });
+  const worker = await startWorkerProcess({
+    databaseUrl: database.url,
+    temporalAddress: temporal.address,
+    taskQueue,
+    logFile: path.join(workDir, 'worker.log'),
+  });
 
   project.provide('databaseUrl', database.url);
   project.provide('temporalAddress', temporal.address);

@@ -35,9 +35,14 @@ export class SyslogReceiver {
   }
 
   async start(): Promise<void> {
-    this.process = startProcess('rsyslogd', '/usr/sbin/rsyslogd', ['-n', '-f', path.join(this.dir, 'rsyslog.conf'), '-i', path.join(this.dir, 'rsyslogd.pid')], {
-      logFile: path.join(this.dir, 'rsyslogd.out'),
-    });
+    this.process = startProcess(
+      'rsyslogd',
+      '/usr/sbin/rsyslogd',
+      ['-n', '-f', path.join(this.dir, 'rsyslog.conf'), '-i', path.join(this.dir, 'rsyslogd.pid')],
+      {
+        logFile: path.join(this.dir, 'rsyslogd.out'),
+      },
+    );
     await waitFor(`rsyslog on port ${this.port}`, () => isPortOpen(this.port), { process: this.process, timeoutMs: 20_000 });
   }
 

@@ -34,9 +34,12 @@ describe('request hash', () => {
 });
 
 describe('DICOM UIDs', () => {
-  it.each(['1.2.840.10008.1.2', '2.25.329800735698586629295641978511506172918', '0.1'])('accepts %s', (uid) => expect(dicomUid.safeParse(uid).success).toBe(true));
+  it.each(['1.2.840.10008.1.2', '2.25.329800735698586629295641978511506172918', '0.1'])('accepts %s', (uid) =>
+    expect(dicomUid.safeParse(uid).success).toBe(true),
+  );
   it.each(['1', '1.2.', '.1.2', '1..2', '1.02', '1.2.a', '1.2 ', '1.' + '9'.repeat(63), '1.2.3\\1.2.4', '*'])('refuses %j', (uid) =>
-    expect(dicomUid.safeParse(uid).success).toBe(false));
+    expect(dicomUid.safeParse(uid).success).toBe(false),
+  );
   it('caps the duration at the policy maximum', () => {
     const schema = accessRequestInputSchema(120);
     const base = { studyInstanceUids: ['1.2.3'], patientId: 'P', purposeOfUse: 'TREAT', justification: 'a justification' };
@@ -65,7 +68,13 @@ describe('configuration fails closed', () => {
     expect(() => loadConfig(base)).toThrow(/No way to authenticate/);
   });
   it('turns dev login off whenever an issuer is configured', () => {
-    const config = loadConfig({ ...base, DEV_LOGIN: 'true', OIDC_ISSUER: 'https://idp.example', OIDC_JWKS_URL: 'https://idp.example/jwks', OIDC_AUDIENCE: 'iar' });
+    const config = loadConfig({
+      ...base,
+      DEV_LOGIN: 'true',
+      OIDC_ISSUER: 'https://idp.example',
+      OIDC_JWKS_URL: 'https://idp.example/jwks',
+      OIDC_AUDIENCE: 'iar',
+    });
     expect(config.auth.kind).toBe('oidc');
   });
   it('needs a 32-byte key-encryption key', () => {

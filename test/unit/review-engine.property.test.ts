@@ -124,7 +124,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 // One op in five is sent twice in a row: an exact retry of the same Update.
 const opsArb: fc.Arbitrary<Op[]> = fc
-  .array(fc.tuple(opArb, fc.nat({ max: 4 }).map((n) => n === 4)), { maxLength: 30, size: 'max' })
+  .array(
+    fc.tuple(
+      opArb,
+      fc.nat({ max: 4 }).map((n) => n === 4),
+    ),
+    { maxLength: 30, size: 'max' },
+  )
   .map((pairs) => pairs.flatMap(([op, retried]) => (retried ? [op, op] : [op])));
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.integer({ min: 2, max: 3 }).chain((departmentCount) => {
@@ -323,14 +329,30 @@ describe('review engine, under random histories driven as the workflow drives it
       const approvers = modelApprovers(model);
       const usernames = approvers.map((p) => p.username);
       same('enough distinct approvers', distinctCount(usernames) >= policy.approvalsRequired, true);
-      same('approvers who are the requester', usernames.filter((u) => u === request.requester), []);
-      same('approvers with no eligible reviewer role', approvers.filter((p) => eligibleRoles(p, request.departmentId).length === 0), []);
+      same(
+        'approvers who are the requester',
+        usernames.filter((u) => u === request.requester),
+        [],
+      );
+      same(
+        'approvers with no eligible reviewer role',
+        approvers.filter((p) => eligibleRoles(p, request.departmentId).length === 0),
+        [],
+      );
 
       // The engine's record agrees with what was applied, and counts each approval toward a
       // role that approver could really act in.
-      same('recorded reviews', after.reviews.map((r) => [r.reviewer, r.decision, r.comment]), model.reviews.map((r) => [r.reviewer.username, r.decision, r.comment]));
+      same(
+        'recorded reviews',
+        after.reviews.map((r) => [r.reviewer, r.decision, r.comment]),
+        model.reviews.map((r) => [r.reviewer.username, r.decision, r.comment]),
+      );
       const approvals = after.reviews.filter((r) => r.decision === 'approve');
-      same('approvals counted toward a role the approver could not act in', approvals.filter((r, i) => !eligibleRoles(approvers[i]!, request.departmentId).includes(r.countedToward)), []);
+      same(
+        'approvals counted toward a role the approver could not act in',
+        approvals.filter((r, i) => !eligibleRoles(approvers[i]!, request.departmentId).includes(r.countedToward)),
+        [],
+      );
 
       if (policy.requireDistinctRoles) {
         const counted = approvals.map((r) => r.countedToward);

@@ -25,7 +25,12 @@ const alice = person('clin.alice', ['clinician', 'supervisor'], ['radiology']);
 const grace = person('sec.grace', ['security_officer']);
 const bob = person('clin.bob', ['clinician']);
 
-const approve = (reviewer: Principal, extra: Partial<ReviewInput> = {}): ReviewInput => ({ reviewer, decision: 'approve', requestHash: request.requestHash, ...extra });
+const approve = (reviewer: Principal, extra: Partial<ReviewInput> = {}): ReviewInput => ({
+  reviewer,
+  decision: 'approve',
+  requestHash: request.requestHash,
+  ...extra,
+});
 const deny = (reviewer: Principal, comment?: string): ReviewInput => ({ reviewer, decision: 'deny', comment, requestHash: request.requestHash });
 
 function fresh(policy = DEFAULT_REVIEW_POLICY) {
@@ -70,7 +75,14 @@ describe('judgeReview refuses', () => {
   it('without changing the state (applyReview throws the rejection)', () => {
     const state = fresh();
     expect(() => state.applyReview(approve(bob), 0)).toThrow(Rejection);
-    expect(state.snapshot()).toEqual({ status: 'PENDING_REVIEW', reviews: [], activatedAt: undefined, expiresAt: undefined, endedAt: undefined, endReason: undefined });
+    expect(state.snapshot()).toEqual({
+      status: 'PENDING_REVIEW',
+      reviews: [],
+      activatedAt: undefined,
+      expiresAt: undefined,
+      endedAt: undefined,
+      endReason: undefined,
+    });
   });
 });
 
