@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.js';
-import { verifyPrincipalAssertion, type AssertionCheck, type AssertionSubject } from '../tokens/principal-assertion.js';
+import type { AssertionCheck, AssertionSubject } from '../contracts/principal-assertion.js';
+import { verifyPrincipalAssertion } from '../tokens/principal-assertion.js';
 import { publishedPublicKeys } from '../tokens/signing-keys.js';
 
 export interface VerifyPrincipalInput {

@@ -7,7 +7,8 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { signPrincipalAssertion, type AssertedAction } from '../tokens/principal-assertion.js';
+import type { AssertedAction } from '../contracts/principal-assertion.js';
+import { signPrincipalAssertion } from '../tokens/principal-assertion.js';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';

@@ -3,6 +3,14 @@ import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, t
 import { z } from 'zod';
 import { canonicalJson } from '../contracts/canonical-json.js';
 import { ROLES, type Principal } from '../domain/access-request.js';
+import {
+  ASSERTION_AUDIENCE,
+  ASSERTION_ISSUER,
+  ASSERTION_LIFETIME_SECONDS,
+  ASSERTION_TYPE,
+  type AssertionCheck,
+  type AssertionSubject,
+} from '../contracts/principal-assertion.js';
 import { SIGNING_ALG, type ActiveKey } from './signing-keys.js';
 
 // Temporal's frontend does not know who sends a message, so a message counts only with the
@@ -10,25 +18,7 @@ import { SIGNING_ALG, type ActiveKey } from './signing-keys.js';
 // exactly this body, for a few minutes. Its own type and audience keep it from ever being
 // taken for a PACS token or an API login, and the other way round.
 
-export const ASSERTION_ISSUER = 'urn:imaging-access-review:api';
-export const ASSERTION_AUDIENCE = 'urn:imaging-access-review:workflow';
-const ASSERTION_TYPE = 'iar-principal+jwt';
-/** Long enough for a message that waits on a restarting worker, short enough to be useless later. */
-export const ASSERTION_LIFETIME_SECONDS = 300;
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
-
-export type AssertedAction = 'submit' | 'review' | 'revoke' | 'cancel' | 'authorizeToken';
-
-/** What an assertion vouches for, besides the principal. */
-export interface AssertionSubject {
-  accessRequestId: string;
-  action: AssertedAction;
-  /** The message exactly as sent, without the assertion. */
-  body: unknown;
-}
-
-export type AssertionRefusal = 'ASSERTION_MISSING' | 'ASSERTION_INVALID' | 'ASSERTION_EXPIRED' | 'ASSERTION_MISMATCH';
-export type AssertionCheck = { ok: true; principal: Principal; jti: string } | { ok: false; reason: AssertionRefusal; detail: string };
 
 /** Binds an assertion to one message: exported for tests that craft assertions of their own. */
 export function assertionDigest(subject: AssertionSubject): string {

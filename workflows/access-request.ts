@@ -15,7 +15,7 @@ import { AccessRequestState } from '../domain/review-engine.js';
 import { Rejection } from '../domain/review-rejection.js';
 import type { createPrincipalActivities } from '../activities/principals.js';
 import type { createRecordActivities } from '../activities/records.js';
-import type { AssertedAction, AssertionCheck } from '../tokens/principal-assertion.js';
+import type { AssertedAction, AssertionCheck } from '../contracts/principal-assertion.js';
 import { type Asserted, authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, snapshotQuery, submissionRecordedUpdate } from './messages.js';
 import { wellFormed } from './message-shapes.js';
 import { accessRequestStatusKey } from './search-attributes.js';
