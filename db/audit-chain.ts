@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from '../contracts/canonical-json.js';
+import { chainEventJson, type ChainEvent } from '../contracts/chain-event.js';
 import type { Db, DbTransaction } from './client.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -14,31 +15,13 @@ export interface AuditEventInput {
   occurredAt: Date;
 }
 
-export interface ChainedFields {
-  seq: bigint;
-  id: string;
-  type: string;
-  actor: string;
-  accessRequestId: string | null;
-  payload: unknown;
-  occurredAt: Date;
-}
-
 /**
  * The hash of one event: SHA-256 over the previous hash and the RFC 8785 canonical JSON of
  * the event, its sequence number included, so that a changed, removed, inserted or
  * reordered event breaks every link after it.
  */
-export function eventHash(prevHash: string, event: ChainedFields): string {
-  const body = canonicalJson({
-    seq: event.seq.toString(),
-    id: event.id,
-    type: event.type,
-    actor: event.actor,
-    accessRequestId: event.accessRequestId,
-    payload: event.payload,
-    occurredAt: event.occurredAt.toISOString(),
-  });
+export function eventHash(prevHash: string, event: ChainEvent): string {
+  const body = canonicalJson(chainEventJson(event));
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
@@ -53,7 +36,7 @@ export async function appendAuditEvent(tx: DbTransaction, input: AuditEventInput
   const [head] = await tx.$queryRaw<{ head_hash: string; head_seq: bigint }[]>`
     SELECT head_hash, head_seq FROM audit_chain_head WHERE id = 1 FOR UPDATE`;
   if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
-  const fields: ChainedFields = {
+  const fields: ChainEvent = {
     seq: BigInt(head.head_seq) + 1n,
     id: randomUUID(),
     type: input.type,

@@ -1,28 +1,8 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync, truncateSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { storedAccessRecord, type AccessRecord } from '../contracts/access-record.js';
 import type { Db } from '../db/client.js';
-
-export interface AccessRecord {
-  id: string;
-  occurredAt: string;
-  gatewayId: string;
-  username: string | null;
-  grantId: string | null;
-  jti: string | null;
-  study: string | null;
-  series: string | null;
-  instance: string | null;
-  route: string;
-  method: string;
-  path: string;
-  status: number;
-  bytes: number;
-  durationMs: number;
-  outcome: 'served' | 'refused';
-  reason: string | null;
-  clientIp: string | null;
-}
 
 const BATCH = 500;
 const ROTATE_AT_BYTES = 4 * 1024 * 1024;
@@ -104,7 +84,7 @@ export class AccessJournal {
       const { records, end } = this.readPending();
       for (let i = 0; i < records.length; i += BATCH) {
         await this.db.gatewayAccessRecord.createMany({
-          data: records.slice(i, i + BATCH).map((r) => ({ ...r, occurredAt: new Date(r.occurredAt), bytes: BigInt(r.bytes) })),
+          data: records.slice(i, i + BATCH).map(storedAccessRecord),
           skipDuplicates: true,
         });
       }

@@ -15,6 +15,24 @@ export interface ParsedPath {
   normalisedPath: string;
 }
 
+export function studyOf(route: DicomwebRoute): string | undefined {
+  return 'study' in route ? route.study : undefined;
+}
+
+export function seriesOf(route: DicomwebRoute): string | undefined {
+  return 'series' in route ? route.series : undefined;
+}
+
+export function instanceOf(route: DicomwebRoute): string | undefined {
+  return 'instance' in route ? route.instance : undefined;
+}
+
+/** A route as access records and logs name it; `unparsed` before the path was understood. */
+export function describeRoute(route: DicomwebRoute | undefined): string {
+  if (!route) return 'unparsed';
+  return route.kind === 'qido' ? `qido:${route.level}` : `wado:${route.resource}`;
+}
+
 const LEVEL_RESOURCES = new Set(['metadata', 'rendered', 'thumbnail']);
 
 function uid(segment: string | undefined): string {

@@ -1,25 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { z } from 'zod';
-import { dicomUid } from '../contracts/identifiers.js';
+import { bearerJwt } from '../contracts/bearer-token.js';
+import { PACS_TOKEN_ALGORITHMS, PACS_TOKEN_REQUIRED_CLAIMS, PACS_TOKEN_TYPE, pacsTokenGrant } from '../contracts/pacs-token.js';
 import { Refusal } from './refusal.js';
 
-/** The only algorithm the API signs with; anything else is refused before any key is used. */
-const ALGORITHMS = ['ES256'];
 /** Header parameters that would let a token name its own key. */
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
 const MAX_CACHED = 10_000;
-
-const claimsSchema = z.object({
-  sub: z.string().min(1),
-  jti: z.string().min(1),
-  exp: z.number(),
-  grant_id: z.string().min(1),
-  study_instance_uids: z.array(dicomUid).min(1),
-  /** The patient every granted study belongs to, as the PACS confirmed at submission. */
-  patient_id: z.string().min(1).max(64),
-  purpose_of_use: z.string(),
-});
 
 export interface VerifiedToken {
   subject: string;
@@ -47,9 +34,8 @@ export class TokenVerifier {
   }
 
   async verify(authorization: string | undefined): Promise<VerifiedToken> {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
-    if (!match) throw new Refusal(401, 'NO_TOKEN', 'Send the PACS token as `Authorization: Bearer <token>`.');
-    const token = match[1]!;
+    const token = bearerJwt(authorization);
+    if (!token) throw new Refusal(401, 'NO_TOKEN', 'Send the PACS token as `Authorization: Bearer <token>`.');
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = this.cache.get(key);
     if (cached) {
@@ -77,24 +63,24 @@ export class TokenVerifier {
       ({ payload } = await jwtVerify(token, this.jwks, {
         issuer: this.options.issuer,
         audience: this.options.audience,
-        algorithms: ALGORITHMS,
-        typ: 'at+jwt',
+        algorithms: [...PACS_TOKEN_ALGORITHMS],
+        typ: PACS_TOKEN_TYPE,
         clockTolerance: this.options.clockToleranceSeconds,
-        requiredClaims: ['exp', 'nbf', 'iat', 'jti', 'sub'],
+        requiredClaims: [...PACS_TOKEN_REQUIRED_CLAIMS],
       }));
     } catch (error) {
       throw new Refusal(401, 'BAD_TOKEN', `The token was refused (${(error as { code?: string }).code ?? 'ERR_JWT_INVALID'}).`);
     }
-    const claims = claimsSchema.safeParse(payload);
-    if (!claims.success) throw new Refusal(401, 'BAD_TOKEN', 'The token lacks the grant claims.');
+    const grant = pacsTokenGrant(payload);
+    if (!grant) throw new Refusal(401, 'BAD_TOKEN', 'The token lacks the grant claims.');
     return {
-      subject: claims.data.sub,
-      jti: claims.data.jti,
-      grantId: claims.data.grant_id,
-      studies: new Set(claims.data.study_instance_uids),
-      patientId: claims.data.patient_id,
-      purposeOfUse: claims.data.purpose_of_use,
-      expiresAtMs: claims.data.exp * 1000,
+      subject: grant.subject,
+      jti: grant.jti,
+      grantId: grant.grantId,
+      studies: new Set(grant.studyInstanceUids),
+      patientId: grant.patientId,
+      purposeOfUse: grant.purposeOfUse,
+      expiresAtMs: grant.expiresAt,
     };
   }
 

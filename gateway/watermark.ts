@@ -1,8 +1,5 @@
 import sharp from 'sharp';
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
-}
+import { escapeXml } from '../contracts/xml.js';
 
 /**
  * Burns a visible band into a rendered image naming the viewer, the grant and the time, so a

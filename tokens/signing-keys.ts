@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type JWK, type CryptoKey } from 'jose';
+import { PACS_TOKEN_ALGORITHM } from '../contracts/pacs-token.js';
 import { inTransaction, type Db, type DbTransaction } from '../db/client.js';
 import { seal, unseal } from './key-sealing.js';
 
-/**
- * ES256 (ECDSA P-256): the algorithm that DICOMweb viewers, PACS gateways and FIPS-validated
- * crypto modules all accept, with small keys and signatures; EdDSA verifies at a similar
- * speed here but is still missing from several JOSE stacks a hospital may put in front.
- */
-export const SIGNING_ALG = 'ES256';
+/** Keys are made for the PACS token, the signature that leaves the house; everything else the API signs uses them too. */
+export const SIGNING_ALG = PACS_TOKEN_ALGORITHM;
 
 /** How long a process may keep using a key it read before it looks again. */
 const CACHE_MS = 30_000;

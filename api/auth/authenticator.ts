@@ -5,11 +5,13 @@ import type { Db } from '../../db/client.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import { SIGNING_ALG } from '../../tokens/signing-keys.js';
 import { Problem } from '../problem.js';
+import { bearerJwt } from '../../contracts/bearer-token.js';
 import { usernameSchema } from '../../contracts/identifiers.js';
 import { knownRoles, resolvePrincipal } from './principal.js';
 
 /** Audience of the API's own dev-login tokens; never the gateway's. */
 export const API_AUDIENCE = 'iar-api';
+/** What identity providers sign with: theirs to choose, unlike this product's own tokens (contracts/pacs-token.ts). */
 const OIDC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
@@ -21,9 +23,9 @@ function unauthorized(detail: string, tokenSent: boolean): Problem {
 }
 
 function bearer(authorization: string | undefined): string {
-  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
-  if (!match) throw unauthorized('Send a bearer token in the Authorization header.', /^Bearer\s/i.test(authorization ?? ''));
-  return match[1]!;
+  const token = bearerJwt(authorization);
+  if (!token) throw unauthorized('Send a bearer token in the Authorization header.', /^Bearer\s/i.test(authorization ?? ''));
+  return token;
 }
 
 /** Verifies API callers' bearer tokens: from the configured OIDC issuer, or from dev login. */

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { eventHash } from '../../db/audit-chain.js';
 import { canonicalJson } from '../../contracts/canonical-json.js';
+import { chainEventFromJson, chainEventJson, type ChainEventJson, type ChainLinks } from '../../contracts/chain-event.js';
 import type { Db } from '../../db/client.js';
 import { toView, withReviewsAndGrant } from '../read/access-request-view.js';
 import { SIGNING_ALG, type SigningKeyStore } from '../../tokens/signing-keys.js';
@@ -12,18 +13,6 @@ import { signCheckpoint, verifyCheckpointJws } from './checkpoints.js';
 
 export const BUNDLE_FORMAT = 'imaging-access-review/evidence-bundle@1';
 const BUNDLE_TYP = 'iar-evidence-bundle+jws';
-
-export interface ChainEvent {
-  seq: string;
-  id: string;
-  type: string;
-  actor: string;
-  accessRequestId: string | null;
-  payload: unknown;
-  occurredAt: string;
-  prevHash: string;
-  hash: string;
-}
 
 export interface EvidenceBundle {
   format: typeof BUNDLE_FORMAT;
@@ -34,7 +23,7 @@ export interface EvidenceBundle {
   accessRecords: unknown[];
   history: { source: string; sha256: string | null; json: string | null };
   /** The chain from the case's first event to a signed checkpoint: every link in between. */
-  chain: { events: ChainEvent[]; checkpoint: { seq: string; headHash: string; signedAt: string; jws: string } };
+  chain: { events: (ChainEventJson & ChainLinks)[]; checkpoint: { seq: string; headHash: string; signedAt: string; jws: string } };
 }
 
 export interface SignedEvidenceBundle {
@@ -80,17 +69,7 @@ export async function exportEvidenceBundle(deps: { db: Db; temporal: Client; key
     accessRecords: accesses.map((a) => ({ ...a, occurredAt: iso(a.occurredAt), bytes: a.bytes.toString() })),
     history: { source, sha256: historyJson ? createHash('sha256').update(historyJson).digest('hex') : null, json: historyJson },
     chain: {
-      events: events.map((e) => ({
-        seq: e.seq.toString(),
-        id: e.id,
-        type: e.type,
-        actor: e.actor,
-        accessRequestId: e.accessRequestId,
-        payload: e.payload,
-        occurredAt: e.occurredAt.toISOString(),
-        prevHash: e.prevHash,
-        hash: e.hash,
-      })),
+      events: events.map((e) => ({ ...chainEventJson(e), prevHash: e.prevHash, hash: e.hash })),
       checkpoint: { seq: checkpoint.seq.toString(), headHash: checkpoint.headHash, signedAt: checkpoint.signedAt.toISOString(), jws: checkpoint.jws },
     },
   };
@@ -123,15 +102,7 @@ export async function verifyEvidenceBundle(signed: SignedEvidenceBundle, keys: {
     const previous = events[i - 1];
     if (previous && BigInt(e.seq) !== BigInt(previous.seq) + 1n) problems.push(`chain: event ${e.seq} does not follow ${previous.seq}`);
     if (previous && e.prevHash !== previous.hash) problems.push(`chain: event ${e.seq} does not link to ${previous.seq}`);
-    const recomputed = eventHash(e.prevHash, {
-      seq: BigInt(e.seq),
-      id: e.id,
-      type: e.type,
-      actor: e.actor,
-      accessRequestId: e.accessRequestId,
-      payload: e.payload,
-      occurredAt: new Date(e.occurredAt),
-    });
+    const recomputed = eventHash(e.prevHash, chainEventFromJson(e));
     if (recomputed !== e.hash) problems.push(`chain: event ${e.seq} does not match its hash`);
   }
   const last = events[events.length - 1];

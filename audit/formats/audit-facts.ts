@@ -1,18 +1,12 @@
+import type { StoredAccessRecord } from '../../contracts/access-record.js';
+import type { ChainEvent } from '../../contracts/chain-event.js';
 import type { AuditFacts } from './dicom-audit-message.js';
 
-export interface AccessRecordFacts {
-  id: string;
-  occurredAt: Date;
-  username: string | null;
-  grantId: string | null;
-  jti: string | null;
-  study: string | null;
-  route: string;
-  status: number;
-  outcome: string;
-  reason: string | null;
-  clientIp: string | null;
-}
+/** The part of a stored gateway access record that the audit formats report. */
+export type AccessRecordFacts = Pick<
+  StoredAccessRecord,
+  'id' | 'occurredAt' | 'username' | 'grantId' | 'jti' | 'study' | 'route' | 'status' | 'outcome' | 'reason' | 'clientIp'
+>;
 
 export interface CaseFacts {
   id: string;
@@ -22,14 +16,8 @@ export interface CaseFacts {
   purposeOfUse: string;
 }
 
-export interface ChainEventFacts {
-  seq: bigint;
-  type: string;
-  actor: string;
-  accessRequestId: string | null;
-  payload: unknown;
-  occurredAt: Date;
-}
+/** An audit chain event as the audit formats report it: everything but its id. */
+export type ChainEventFacts = Omit<ChainEvent, 'id'>;
 
 /** What one gateway access says, for any audit format. */
 export function accessFacts(record: AccessRecordFacts, request: Pick<CaseFacts, 'patientId' | 'purposeOfUse'> | null): AuditFacts {

@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import { PURPOSE_OF_USE_SYSTEM } from '../../contracts/access-request.js';
+import { AUDIT_EVENT_CODES, AUDIT_OUTCOME_CODES, DESTINATION_ROLE, SOURCE_ROLE, type AuditEventKind, type DcmCode } from '../../contracts/audit-event-codes.js';
 import { AUDIT_SOURCE_ID, type AuditFacts } from './dicom-audit-message.js';
 
 // FHIR R4 AuditEvent resources in the style of IHE Basic Audit Log Patterns (BALP), carrying
-// the same DICOM event codes as the syslog messages so that the two never disagree.
+// the same DICOM event codes as the syslog messages (contracts/audit-event-codes.ts).
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const BALP = 'https://profiles.ihe.net/ITI/BALP/StructureDefinition';
 
-const EVENT: Record<AuditFacts['kind'], { type: [string, string]; subtype?: [string, string]; action: string; profile?: string }> = {
-  'instances-accessed': { type: ['110103', 'DICOM Instances Accessed'], action: 'R', profile: `${BALP}/IHE.BasicAudit.PatientRead` },
-  'security-alert': { type: ['110113', 'Security Alert'], subtype: ['110132', 'Use of Restricted Function'], action: 'E' },
-  'access-granted': { type: ['110113', 'Security Alert'], subtype: ['110137', 'User Security Attributes Changed'], action: 'E' },
-  'access-revoked': { type: ['110113', 'Security Alert'], subtype: ['110137', 'User Security Attributes Changed'], action: 'E' },
-};
+/** The BALP profile an event claims, where one fits. */
+const PROFILES: Partial<Record<AuditEventKind, string>> = { 'instances-accessed': `${BALP}/IHE.BasicAudit.PatientRead` };
+
+const coding = (value: DcmCode) => ({ system: DCM, code: value.code, display: value.display });
 
 export function fhirAuditEvent(facts: AuditFacts): Record<string, unknown> {
-  const event = EVENT[facts.kind];
+  const event = AUDIT_EVENT_CODES[facts.kind];
+  const profile = PROFILES[facts.kind];
   const studies = facts.studies ?? (facts.study ? [facts.study] : []);
   const details = Object.entries(facts.details)
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
@@ -23,20 +24,18 @@ export function fhirAuditEvent(facts: AuditFacts): Record<string, unknown> {
   return {
     resourceType: 'AuditEvent',
     id: randomUUID(),
-    ...(event.profile && facts.patientId ? { meta: { profile: [event.profile] } } : {}),
-    type: { system: DCM, code: event.type[0], display: event.type[1] },
-    ...(event.subtype ? { subtype: [{ system: DCM, code: event.subtype[0], display: event.subtype[1] }] } : {}),
+    ...(profile && facts.patientId ? { meta: { profile: [profile] } } : {}),
+    type: coding(event.id),
+    ...(event.type ? { subtype: [coding(event.type)] } : {}),
     action: event.action,
     recorded: facts.at.toISOString(),
-    outcome: facts.outcome === 'success' ? '0' : '4',
-    ...(facts.purposeOfUse
-      ? { purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: facts.purposeOfUse }] }] }
-      : {}),
+    outcome: AUDIT_OUTCOME_CODES[facts.outcome],
+    ...(facts.purposeOfUse ? { purposeOfEvent: [{ coding: [{ system: PURPOSE_OF_USE_SYSTEM, code: facts.purposeOfUse }] }] } : {}),
     agent: [
       ...(facts.user
         ? [
             {
-              type: { coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] },
+              type: { coding: [coding(SOURCE_ROLE)] },
               who: { identifier: { value: facts.user } },
               requestor: true,
               ...(facts.userAddress ? { network: { address: facts.userAddress, type: '2' } } : {}),
@@ -44,7 +43,7 @@ export function fhirAuditEvent(facts: AuditFacts): Record<string, unknown> {
           ]
         : []),
       ...(facts.otherUsers ?? []).map((u) => ({ who: { identifier: { value: u } }, requestor: false })),
-      { type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] }, who: { display: AUDIT_SOURCE_ID }, requestor: false },
+      { type: { coding: [coding(DESTINATION_ROLE)] }, who: { display: AUDIT_SOURCE_ID }, requestor: false },
     ],
     source: {
       observer: { display: AUDIT_SOURCE_ID },
