@@ -55,8 +55,11 @@ export function confineQidoQuery(route: Extract<DicomwebRoute, { kind: 'qido' }>
   }
   if (route.level === 'studies') {
     const asked = query.get('StudyInstanceUID');
-    if (asked === null) query.set('StudyInstanceUID', [...granted].join(','));
-    else if (!granted.has(asked)) throw new Refusal(403, 'STUDY_NOT_GRANTED', 'The token does not grant that study.');
+    if (asked === null) {
+      // An empty StudyInstanceUID matches every study: never send one, whatever let an empty grant this far.
+      if (granted.size === 0) throw new Refusal(403, 'STUDY_NOT_GRANTED', 'The token grants no study.');
+      query.set('StudyInstanceUID', [...granted].join(','));
+    } else if (!granted.has(asked)) throw new Refusal(403, 'STUDY_NOT_GRANTED', 'The token does not grant that study.');
   }
   return query;
 }
