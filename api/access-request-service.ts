@@ -13,7 +13,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import type { Principal, ReviewInput, SubmittedRequest } from '../domain/access-request.js';
-import { REJECTION_REASONS, Rejection, type RejectionReason } from '../domain/review-rejection.js';
+import { mayRead, type ReadableRequest } from '../domain/permissions.js';
+import { judgeSubmission } from '../domain/review-engine.js';
+import { isRejectionReason, Rejection } from '../domain/review-rejection.js';
 import type { Db } from '../db/client.js';
 import { limitRefusedReviewAttempts, recordRejectedReviewAttempt } from '../db/rejected-review-attempts.js';
 import { takeRateLimit } from '../db/rate-limit.js';
@@ -32,6 +34,7 @@ import {
 } from '../audit/read/access-request-view.js';
 import { canonicalJson } from '../contracts/canonical-json.js';
 import { Problem } from './problem.js';
+import { rejectionProblem, throwIfRejected } from './rejection-status.js';
 import { StudyConfirmation } from './study-confirmation.js';
 import { accessRequestId, requestHash } from './request-hash.js';
 import type { AccessRequestInput } from './schemas.js';
@@ -61,6 +64,10 @@ async function settleUpdate<T>(send: () => Promise<T>): Promise<UpdateOutcome<T>
 
 type ReviewRecord = AccessRequestRecord['reviews'][number];
 type ReviewAnswer = AccessRequestView & { review: AccessRequestView['reviews'][number] };
+
+function readable(row: AccessRequestRecord): ReadableRequest {
+  return { requester: row.requester, departmentId: row.departmentId, reviewers: row.reviews.map((r) => r.reviewer) };
+}
 
 function ownReview(row: AccessRequestRecord, reviewer: string): ReviewRecord | undefined {
   return row.reviews.find((r) => r.reviewer === reviewer);
@@ -98,16 +105,10 @@ function replayedReview(row: AccessRequestRecord, review: ReviewInput): ReviewAn
   return { ...toView(row), review: reviewView(own) };
 }
 
-function rejectionProblem(reason: string, detail: string): Problem {
-  const status = REJECTION_REASONS[reason as RejectionReason] ?? 409;
-  const title = status === 403 ? 'Forbidden' : status === 422 ? 'Unprocessable request' : 'Conflict';
-  return new Problem(status, title, detail, { reason });
-}
-
 /** The workflow's refusal (validator or handler), if that is what `error` is. */
 function workflowRejection(error: unknown): Rejection | undefined {
-  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type && error.cause.type in REJECTION_REASONS) {
-    return new Rejection(error.cause.type as RejectionReason, error.cause.message);
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isRejectionReason(error.cause.type)) {
+    return new Rejection(error.cause.type, error.cause.message);
   }
   return undefined;
 }
@@ -132,10 +133,10 @@ export class AccessRequestService {
     return this.deps.db.accessRequest.findUnique({ where: { id }, include: withReviewsAndGrant });
   }
 
+  /** A request the caller may not read is not found: its existence, state and department stay unsaid. */
   private async loadVisible(principal: Principal, id: string): Promise<AccessRequestRecord> {
-    const where = visibleRequests(principal);
-    const row = where ? await this.deps.db.accessRequest.findFirst({ where: { AND: [{ id }, where] }, include: withReviewsAndGrant }) : null;
-    if (!row) throw new Problem(404, 'Not found', `No access request ${id} that you may see.`);
+    const row = await this.load(id);
+    if (!row || !mayRead(principal, readable(row))) throw new Problem(404, 'Not found', `No access request ${id} that you may see.`);
     return row;
   }
 
@@ -147,8 +148,7 @@ export class AccessRequestService {
     principal: Principal,
     query: { status?: string; limit: number; cursor?: string },
   ): Promise<{ items: AccessRequestView[]; nextCursor: string | null }> {
-    const where = visibleRequests(principal);
-    if (!where) throw new Problem(403, 'Forbidden', 'Your roles do not let you read access requests.', { reason: 'NOT_PERMITTED' });
+    const where = throwIfRejected(visibleRequests(principal));
     const rows = await this.deps.db.accessRequest.findMany({
       where: { AND: [where, query.status ? { status: query.status } : {}] },
       include: withReviewsAndGrant,
@@ -161,11 +161,9 @@ export class AccessRequestService {
   }
 
   async submit(principal: Principal, input: AccessRequestInput, idempotencyKey: string | undefined): Promise<{ view: AccessRequestView; replayed: boolean }> {
-    if (!principal.roles.includes('clinician')) throw rejectionProblem('NOT_PERMITTED', 'Only clinicians may request access to studies.');
-    if (!principal.departmentId)
-      throw rejectionProblem('NOT_PERMITTED', `${principal.username} belongs to no department, so no supervisor could review the request.`);
+    const { departmentId } = throwIfRejected(judgeSubmission(principal));
     const { config, temporal } = this.deps;
-    const fields = { requester: principal.username, requesterRole: 'clinician' as const, departmentId: principal.departmentId, ...input };
+    const fields = { requester: principal.username, requesterRole: 'clinician' as const, departmentId, ...input };
     const request: SubmittedRequest = {
       id: accessRequestId(principal.username, idempotencyKey, randomUUID),
       ...fields,
@@ -211,7 +209,7 @@ export class AccessRequestService {
       });
     } catch (error) {
       const rejection = workflowRejection(error);
-      if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
+      if (rejection) throw rejectionProblem(rejection);
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
     const row = await this.load(request.id);
@@ -268,8 +266,8 @@ export class AccessRequestService {
   ): Promise<Ret> {
     const outcome = await this.settle(id, update, action, principal, message);
     if (outcome.kind === 'accepted') return outcome.result;
-    if (outcome.kind === 'refused') throw rejectionProblem(outcome.rejection.reason, outcome.rejection.detail);
-    throw rejectionProblem('NOT_ACTIVE', `The access request ${id} has ended.`);
+    if (outcome.kind === 'refused') throw rejectionProblem(outcome.rejection);
+    throw rejectionProblem(new Rejection('NOT_ACTIVE', `The access request ${id} has ended.`));
   }
 
   async review(
@@ -302,8 +300,7 @@ export class AccessRequestService {
       );
     // The same visibility as GET: a request the caller may not read is not found, and its
     // state and department stay unsaid. Every reviewer sees what they may review.
-    const visible = visibleRequests(principal);
-    if (!visible || (await this.deps.db.accessRequest.count({ where: { AND: [{ id }, visible] } })) === 0) {
+    if (!mayRead(principal, readable(row))) {
       const unseen = stateFromRecord(row, this.deps.config.policy).judgeReview(review);
       if (unseen instanceof Rejection) await record(unseen);
       throw notFound;
@@ -314,7 +311,7 @@ export class AccessRequestService {
     const refuse = async (rejection: Rejection, by: 'api' | 'workflow'): Promise<never> => {
       await record(rejection);
       this.deps.log.warn({ accessRequestId: id, reviewer: principal.username, reason: rejection.reason, by }, 'review refused');
-      throw rejectionProblem(rejection.reason, rejection.detail);
+      throw rejectionProblem(rejection);
     };
     const early = stateFromRecord(row, this.deps.config.policy).judgeReview(review);
     if (early instanceof Rejection) return refuse(early, 'api');
@@ -325,7 +322,7 @@ export class AccessRequestService {
     const outcome = await this.settle(id, reviewUpdate, 'review', principal, review, updateId);
     if (outcome.kind === 'refused') {
       // The workflow records the messages it cannot trust itself: they may not come from here.
-      if (outcome.rejection.reason === 'UNVERIFIED_PRINCIPAL') throw rejectionProblem(outcome.rejection.reason, outcome.rejection.detail);
+      if (outcome.rejection.reason === 'UNVERIFIED_PRINCIPAL') throw rejectionProblem(outcome.rejection);
       return refuse(outcome.rejection, 'workflow');
     }
 
@@ -348,10 +345,7 @@ export class AccessRequestService {
 
   async revoke(principal: Principal, id: string, reason: string): Promise<AccessRequestView> {
     const row = await this.loadVisible(principal, id);
-    const rejection = stateFromRecord(row, this.deps.config.policy).judgeRevocation(principal);
-    if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
-    const byRole =
-      principal.username === row.requester ? 'requester' : row.reviews.some((r) => r.reviewer === principal.username) ? 'reviewer' : 'security_officer';
+    const { byRole } = throwIfRejected(stateFromRecord(row, this.deps.config.policy).judgeRevocation(principal));
     await this.update(id, revokeUpdate, 'revoke', principal, { by: principal, byRole, reason, revocationId: randomUUID() });
     this.deps.log.info({ accessRequestId: id, revokedBy: principal.username, role: byRole }, 'grant revoked');
     return toView((await this.load(id))!);
@@ -359,8 +353,7 @@ export class AccessRequestService {
 
   async cancel(principal: Principal, id: string, reason: string | undefined): Promise<AccessRequestView> {
     const row = await this.loadVisible(principal, id);
-    const rejection = stateFromRecord(row, this.deps.config.policy).judgeCancellation(principal);
-    if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
+    throwIfRejected(stateFromRecord(row, this.deps.config.policy).judgeCancellation(principal));
     await this.update(id, cancelUpdate, 'cancel', principal, { by: principal, reason });
     this.deps.log.info({ accessRequestId: id, cancelledBy: principal.username }, 'access request withdrawn');
     return toView((await this.load(id))!);
@@ -370,16 +363,14 @@ export class AccessRequestService {
     const { config, db, keys, log } = this.deps;
     const row = await this.loadVisible(principal, id);
     const now = Date.now();
-    const rejection = stateFromRecord(row, config.policy).judgeTokenIssue(principal, now);
-    if (rejection) throw rejectionProblem(rejection.reason, rejection.detail);
-    // One atomic count shared by every API process (a count of issued rows raced).
+    const grant = stateFromRecord(row, config.policy);
+    throwIfRejected(grant.judgeTokenIssue(principal, now));
+    // One atomic count shared by every API process (a count of issued rows raced); taken
+    // only for requests the rules allow, so refusals do not use up the allowance.
     await takeRateLimit(db, 'tokens', principal.username, config.tokens.ratePerMinute);
     const key = await keys.activeKey();
     const jti = randomUUID();
-    const issuedAt = Math.floor(now / 1000) * 1000;
-    // Never past the grant's end, and whole seconds, as JWT times are.
-    const expiresAt = Math.floor(Math.min(issuedAt + config.tokens.ttlSeconds * 1000, row.grant!.expiresAt.getTime()) / 1000) * 1000;
-    if (expiresAt <= issuedAt) throw rejectionProblem('NOT_ACTIVE', 'The grant ends within the second; no token can be issued.');
+    const { issuedAt, expiresAt } = throwIfRejected(grant.tokenBounds(now, config.tokens.ttlSeconds));
     const authorization = await this.update(id, authorizeTokenUpdate, 'authorizeToken', principal, { by: principal, jti, kid: key.kid, issuedAt, expiresAt });
     const token = await signPacsToken(
       {

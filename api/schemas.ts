@@ -33,8 +33,8 @@ export const reviewInputSchema = z
       .regex(/^[0-9a-f]{64}$/)
       .optional(),
   })
-  .strict()
-  .refine((r) => r.decision !== 'deny' || (r.comment ?? '').length > 0, { message: 'a denial needs a comment', path: ['comment'] });
+  // Whether a denial says why is the review engine's rule (COMMENT_REQUIRED), not the schema's.
+  .strict();
 
 export const revokeInputSchema = z
   .object({ reason: safeText({ max: 2000, min: 3, minMessage: 'say why, in at least 3 visible characters', multiline: true }) })

@@ -17,6 +17,10 @@ export type ReviewerRole = (typeof REVIEWER_ROLES)[number];
 export const ROLES = ['clinician', ...REVIEWER_ROLES, 'auditor', 'security_officer'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** The capacity in which someone revoked a grant, recorded with the revocation. */
+export const REVOKER_ROLES = ['requester', 'reviewer', 'security_officer'] as const;
+export type RevokerRole = (typeof REVOKER_ROLES)[number];
+
 /**
  * FAILED: the database refused to record a step (data no retry can store); the request
  * ended there and grants nothing.

@@ -6,14 +6,27 @@ import {
   type ReviewInput,
   type ReviewPolicy,
   type ReviewerRole,
+  type RevokerRole,
   type SubmittedRequest,
 } from './access-request.js';
+import { isGrantActive } from './grant.js';
 import { Rejection } from './review-rejection.js';
 
 export interface ReviewVerdict {
   countedToward: ReviewerRole;
   /** What the request becomes once this review is applied. */
   outcome: 'PENDING_REVIEW' | 'ACTIVE' | 'DENIED';
+}
+
+export interface RevocationVerdict {
+  /** The capacity the revoker acts in, recorded with the revocation. */
+  byRole: RevokerRole;
+}
+
+/** A PACS token's lifetime: epoch ms, whole seconds, as JWT times are. */
+export interface TokenBounds {
+  issuedAt: number;
+  expiresAt: number;
 }
 
 export interface AccessRequestSnapshot {
@@ -24,6 +37,21 @@ export interface AccessRequestSnapshot {
   endedAt?: number;
   endReason?: string;
 }
+
+/**
+ * Who may ask for access at all, and the department the request is filed under: the
+ * requester's own, whose supervisors review it. Only clinicians request; what they ask for
+ * is the schema's and the PACS's to check.
+ */
+export function judgeSubmission(requester: Principal): { departmentId: string } | Rejection {
+  if (!requester.roles.includes('clinician')) return new Rejection('NOT_PERMITTED', 'Only clinicians may request access to studies.');
+  if (!requester.departmentId) {
+    return new Rejection('NOT_PERMITTED', `${requester.username} belongs to no department, so no supervisor could review the request.`);
+  }
+  return { departmentId: requester.departmentId };
+}
+
+const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
 /**
  * One access request's state and every rule that changes it. The workflow wires it to
@@ -135,13 +163,32 @@ export class AccessRequestState {
     return verdict;
   }
 
-  judgeRevocation(by: Principal): Rejection | undefined {
-    const reviewed = this.reviews.some((r) => r.reviewer === by.username);
-    if (by.username !== this.request.requester && !reviewed && !by.roles.includes('security_officer')) {
-      return new Rejection('NOT_PERMITTED', 'Only the requester, a reviewer of this request or a security officer may revoke it.');
-    }
+  /**
+   * Who may revoke, and as what: the requester, a reviewer of this request, or a security
+   * officer. Only the recorded status counts, not the clock: a grant past its end whose
+   * expiry the workflow has not yet recorded may still be revoked, which ends it no later.
+   */
+  judgeRevocation(by: Principal): RevocationVerdict | Rejection {
+    const byRole = this.revokerRole(by);
+    if (!byRole) return new Rejection('NOT_PERMITTED', 'Only the requester, a reviewer of this request or a security officer may revoke it.');
     if (this.status !== 'ACTIVE') return new Rejection('NOT_ACTIVE', `The request is ${this.status}; only an active grant can be revoked.`);
+    return { byRole };
+  }
+
+  private revokerRole(by: Principal): RevokerRole | undefined {
+    // The closest tie to the request names the role: a requester who is also a security
+    // officer revokes their own grant as its requester.
+    if (by.username === this.request.requester) return 'requester';
+    if (this.reviews.some((r) => r.reviewer === by.username)) return 'reviewer';
+    if (by.roles.includes('security_officer')) return 'security_officer';
     return undefined;
+  }
+
+  applyRevocation(by: Principal, now: number, reason: string): RevocationVerdict {
+    const verdict = this.judgeRevocation(by);
+    if (verdict instanceof Rejection) throw verdict;
+    this.end('REVOKED', now, reason);
+    return verdict;
   }
 
   judgeCancellation(by: Principal): Rejection | undefined {
@@ -150,12 +197,42 @@ export class AccessRequestState {
     return undefined;
   }
 
-  judgeTokenIssue(by: Principal, now: number): Rejection | undefined {
+  applyCancellation(by: Principal, now: number, reason: string | undefined): void {
+    const rejection = this.judgeCancellation(by);
+    if (rejection) throw rejection;
+    this.end('CANCELLED', now, reason?.trim() || 'withdrawn by the requester');
+  }
+
+  /** Whether the grant lets its holder in at `now`: the definition the gateway uses too. */
+  grantActive(now: number): boolean {
+    return isGrantActive(this, now);
+  }
+
+  /**
+   * Whether `by` may have a token now, and, given its bounds, whether that token stays
+   * inside the grant. The API asks before signing; the workflow asks again with the bounds
+   * it is asked to record.
+   */
+  judgeTokenIssue(by: Principal, now: number, token?: TokenBounds): Rejection | undefined {
     if (by.username !== this.request.requester) return new Rejection('NOT_PERMITTED', 'Only the requester may obtain tokens for this grant.');
-    if (this.status !== 'ACTIVE' || this.expiresAt === undefined || now >= this.expiresAt) {
-      return new Rejection('NOT_ACTIVE', `The grant is not active (status ${this.status}).`);
+    if (!this.grantActive(now)) return new Rejection('NOT_ACTIVE', `The grant is not active (status ${this.status}).`);
+    if (token && (token.expiresAt > this.expiresAt! || token.issuedAt >= token.expiresAt)) {
+      return new Rejection('NOT_ACTIVE', 'A token may not outlive its grant.');
     }
     return undefined;
+  }
+
+  /**
+   * The bounds of a token issued at `now`: at most `ttlSeconds` long, never past the grant's
+   * end, in whole seconds. Rounding down can leave nothing when the grant ends within the
+   * second, and a token that is expired when issued is refused rather than signed.
+   */
+  tokenBounds(now: number, ttlSeconds: number): TokenBounds | Rejection {
+    if (!this.grantActive(now)) return new Rejection('NOT_ACTIVE', `The grant is not active (status ${this.status}).`);
+    const issuedAt = wholeSeconds(now);
+    const expiresAt = wholeSeconds(Math.min(issuedAt + ttlSeconds * 1000, this.expiresAt!));
+    if (expiresAt <= issuedAt) return new Rejection('NOT_ACTIVE', 'The grant ends within the second; no token can be issued.');
+    return { issuedAt, expiresAt };
   }
 
   /** The review window closed with no decision. Only a pending request can time out. */
@@ -167,7 +244,7 @@ export class AccessRequestState {
 
   /** The granted duration ran out. Only an active grant expires, and never early. */
   expire(now: number): boolean {
-    if (this.status !== 'ACTIVE' || this.expiresAt === undefined || now < this.expiresAt) return false;
+    if (this.status !== 'ACTIVE' || this.expiresAt === undefined || this.grantActive(now)) return false;
     this.end('EXPIRED', now, 'the granted duration ended');
     return true;
   }
@@ -179,7 +256,7 @@ export class AccessRequestState {
     this.endReason = reason;
   }
 
-  /** Ends a withdrawn or revoked request; callers judge first (judgeCancellation, judgeRevocation). */
+  /** Ends the request as `status`; no rule is asked (applyRevocation and applyCancellation judge first). */
   end(status: Exclude<AccessRequestStatus, 'PENDING_REVIEW' | 'ACTIVE'>, now: number, reason: string): void {
     this.status = status;
     this.endedAt = now;

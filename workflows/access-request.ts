@@ -11,12 +11,24 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Principal, ReviewInput, ReviewPolicy, SubmittedRequest } from '../domain/access-request.js';
-import { AccessRequestState } from '../domain/review-engine.js';
+import { AccessRequestState, judgeSubmission } from '../domain/review-engine.js';
 import { Rejection } from '../domain/review-rejection.js';
 import type { createPrincipalActivities } from '../activities/principals.js';
 import type { createRecordActivities } from '../activities/records.js';
 import type { AssertedAction, AssertionCheck } from '../contracts/principal-assertion.js';
-import { type Asserted, authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, snapshotQuery, submissionRecordedUpdate } from './messages.js';
+import {
+  type Asserted,
+  type CancellationInput,
+  type ReviewMessage,
+  type RevocationInput,
+  type TokenIssueInput,
+  authorizeTokenUpdate,
+  cancelUpdate,
+  reviewUpdate,
+  revokeUpdate,
+  snapshotQuery,
+  submissionRecordedUpdate,
+} from './messages.js';
 import { wellFormed } from './message-shapes.js';
 import { accessRequestStatusKey } from './search-attributes.js';
 
@@ -24,6 +36,28 @@ export interface AccessRequestWorkflowInput extends Asserted {
   request: SubmittedRequest;
   policy: ReviewPolicy;
   reviewWindowMs: number;
+}
+
+/**
+ * One access request, from submission to its end: the message API wired to the run below,
+ * then the request's life, one wait at a time. Every rule is AccessRequestState's; the run
+ * checks who sent each message, and records each transition in the order it was made.
+ */
+export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): Promise<string> {
+  const run = new AccessRequestRun(input);
+
+  setHandler(snapshotQuery, () => run.state.snapshot());
+  setHandler(submissionRecordedUpdate, () => run.submissionRecorded());
+  setHandler(reviewUpdate, (message) => run.review(message), { validator: (message) => run.validateReview(message) });
+  setHandler(revokeUpdate, (message) => run.revoke(message), { validator: (message) => run.validateRevocation(message) });
+  setHandler(cancelUpdate, (message) => run.cancel(message), { validator: (message) => run.validateCancellation(message) });
+  setHandler(authorizeTokenUpdate, (message) => run.authorizeToken(message), { validator: (message) => run.validateTokenIssue(message) });
+
+  await run.recordSubmission();
+  await run.awaitDecision(input.reviewWindowMs);
+  await run.awaitGrantEnd();
+  await condition(allHandlersFinished);
+  return run.finish();
 }
 
 const records = proxyActivities<ReturnType<typeof createRecordActivities>>({
@@ -61,100 +95,222 @@ function refuseMalformed(kind: keyof typeof wellFormed, message: unknown): void 
     throw ApplicationFailure.create({ type: 'MALFORMED_MESSAGE', message: `The ${kind} message is not well formed.`, nonRetryable: true });
 }
 
-function orRefuse<T>(run: () => T): T {
+/** Runs an engine step that throws its Rejection, refusing the Update with it. */
+function orRefuse<T>(step: () => T): T {
   try {
-    return run();
+    return step();
   } catch (error) {
     if (error instanceof Rejection) refuse(error);
     throw error;
   }
 }
 
-/**
- * One access request, from submission to its end. Decisions are made by
- * AccessRequestState; this function wires them to Updates and timers, and records each
- * transition through activities, one at a time and in order.
- */
-export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): Promise<string> {
-  const { request } = input;
-  const state = new AccessRequestState(request, input.policy);
-  let recorded = false;
-  // Histories from before assertions replay as they ran; every new run checks them.
-  const checkAssertions = patched('principal-assertions');
-  const usedAssertions = new Set<string>();
+/** Why a checked assertion does not vouch for this message's sender, if it does not. */
+function refusalOf(check: AssertionCheck, claimed: Principal, used: ReadonlySet<string>): { reason: string; detail: string } | undefined {
+  if (!check.ok) return check;
+  if (used.has(check.jti)) return { reason: 'ASSERTION_REPLAYED', detail: 'This assertion has been used before.' };
+  if (!samePrincipal(check.principal, claimed)) return { reason: 'ASSERTION_MISMATCH', detail: 'The assertion names another principal than the message.' };
+  return undefined;
+}
 
+/**
+ * The run of one request: the engine's state, and what wires it to Temporal (the checks of
+ * who sent a message, the record queue, the search attribute). Validators judge against the
+ * state as it is; handlers judge again after the sender is checked, since the state may
+ * have moved in between, and only then change it.
+ */
+class AccessRequestRun {
+  readonly state: AccessRequestState;
+  private readonly request: SubmittedRequest;
+  /** Whether this run recorded the request; nothing else is recorded until it has. */
+  private recorded = false;
+  private readonly checkAssertions: boolean;
+  private readonly usedAssertions = new Set<string>();
   // Record activities run one after another, so the database sees transitions in the
   // order the workflow made them even when Updates arrive together.
-  let recordQueue: Promise<unknown> = Promise.resolve();
-  function record<T>(write: () => Promise<T>, first = false): Promise<T> {
-    // Nothing is recorded about a request this run did not itself record (a copy of another
-    // run's start, refused): writes queued behind a refused submission are refused too.
-    const guarded = () => {
-      if (!first && !recorded) throw ApplicationFailure.create({ type: 'NOT_RECORDED', message: 'This run did not record the request.', nonRetryable: true });
-      return write();
-    };
-    const next = recordQueue.then(guarded).catch(failIfRefused);
-    recordQueue = next.catch(() => undefined);
-    return next;
+  private recordQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly input: AccessRequestWorkflowInput) {
+    this.request = input.request;
+    this.state = new AccessRequestState(input.request, input.policy);
+    // Histories from before assertions replay as they ran; every new run checks them.
+    this.checkAssertions = patched('principal-assertions');
+  }
+
+  // ---- The request's life
+
+  /** Queued first, so nothing about this request is recorded before the request itself. */
+  async recordSubmission(): Promise<void> {
+    const submittedAt = Date.now();
+    await this.record(async () => {
+      if (this.checkAssertions) await this.refuseUnvouchedSubmission();
+      const { request, reviewWindowMs } = this.input;
+      await records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + reviewWindowMs, runId: workflowInfo().runId });
+      this.recorded = true;
+    }, true).catch((error) => this.unlessFailed(error));
+  }
+
+  /** Waits for a decision; a request still pending when the review window closes times out. */
+  async awaitDecision(reviewWindowMs: number): Promise<void> {
+    // A request already ended (FAILED at submission) sets no review timer.
+    const decided = this.state.status !== 'PENDING_REVIEW' || (await condition(() => this.state.status !== 'PENDING_REVIEW', reviewWindowMs));
+    if (!decided && this.state.timeOut(Date.now())) await this.recordSystemEnd('TIMED_OUT');
   }
 
   /**
-   * A step the database refused can never be recorded. Instead of retrying for ever, the
-   * request ends as FAILED (recorded, its grant ended, granting nothing), and the message
-   * that caused it is refused.
+   * Waits for an active grant to end. Every wake-up re-checks the state: a revocation may
+   * have ended the grant, and a timer firing early or late must not extend it.
    */
-  async function failIfRefused(error: unknown): Promise<never> {
-    if (!(error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'RECORD_REFUSED')) throw error;
-    if (state.status !== 'FAILED') {
-      state.fail(Date.now(), 'a step of this request could not be recorded');
-      publishStatus();
-      await records.recordFailure({ accessRequestId: request.id, endedAt: state.endedAt!, step: error.activityType });
+  async awaitGrantEnd(): Promise<void> {
+    while (this.state.status === 'ACTIVE') {
+      const remaining = this.state.expiresAt! - Date.now();
+      if (this.state.expire(Date.now())) {
+        await this.recordSystemEnd('EXPIRED');
+        break;
+      }
+      await condition(() => this.state.status !== 'ACTIVE', remaining);
     }
-    throw ApplicationFailure.create({
-      type: 'RECORD_REFUSED',
-      message: 'This could not be recorded; the request has ended (FAILED) and grants nothing.',
-      nonRetryable: true,
-    });
   }
 
-  /** The main line carries on once a refused step has ended the request as FAILED. */
-  function unlessFailed(error: unknown): void {
-    if (state.status !== 'FAILED') throw error;
-  }
-  function publishStatus(): void {
-    upsertSearchAttributes([{ key: accessRequestStatusKey, value: state.status }]);
+  async finish(): Promise<string> {
+    await this.recordQueue;
+    return this.state.status;
   }
 
-  /** Why a checked assertion does not vouch for this message's sender, if it does not. */
-  function refusalOf(check: AssertionCheck, claimed: Principal): { reason: string; detail: string } | undefined {
-    if (!check.ok) return check;
-    if (usedAssertions.has(check.jti)) return { reason: 'ASSERTION_REPLAYED', detail: 'This assertion has been used before.' };
-    if (!samePrincipal(check.principal, claimed)) return { reason: 'ASSERTION_MISMATCH', detail: 'The assertion names another principal than the message.' };
-    return undefined;
+  private async recordSystemEnd(status: 'TIMED_OUT' | 'EXPIRED'): Promise<void> {
+    this.publishStatus();
+    const { state } = this;
+    // Read when the write runs, as every queued write reads the state.
+    await this.record(() =>
+      records.recordEnd({ accessRequestId: this.request.id, status, endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }),
+    ).catch((error) => this.unlessFailed(error));
   }
+
+  // ---- Updates: validators (synchronous, judge only) and handlers
+
+  async submissionRecorded() {
+    await condition(() => this.recorded || this.state.status === 'FAILED');
+    if (!this.recorded)
+      throw ApplicationFailure.create({ type: 'RECORD_REFUSED', message: 'The request could not be recorded; it has ended (FAILED).', nonRetryable: true });
+    return this.state.snapshot();
+  }
+
+  validateReview(message: ReviewMessage): void {
+    refuseMalformed('review', message);
+    const verdict = this.state.judgeReview(message);
+    if (verdict instanceof Rejection) refuse(verdict);
+  }
+
+  async review(message: ReviewMessage) {
+    const reviewer = await this.vouchedFor('review', message.reviewer, message, message.decision);
+    const review: ReviewInput = {
+      reviewer,
+      decision: message.decision,
+      comment: message.comment,
+      requestHash: message.requestHash,
+      idempotencyKey: message.idempotencyKey,
+    };
+    const reviewedAt = Date.now();
+    const verdict = orRefuse(() => this.state.applyReview(review, reviewedAt));
+    this.publishStatus();
+    const { state } = this;
+    await this.record(() =>
+      records.recordReview({
+        accessRequestId: this.request.id,
+        reviewer: review.reviewer.username,
+        decision: review.decision,
+        comment: review.comment,
+        requestHash: review.requestHash,
+        countedToward: verdict.countedToward,
+        reviewedAt,
+        outcome: verdict.outcome,
+        idempotencyKey: review.idempotencyKey,
+        grant: verdict.outcome === 'ACTIVE' ? { approvers: state.approvers(), activatedAt: state.activatedAt!, expiresAt: state.expiresAt! } : undefined,
+      }),
+    );
+    return state.snapshot();
+  }
+
+  validateRevocation(message: RevocationInput): void {
+    refuseMalformed('revoke', message);
+    const verdict = this.state.judgeRevocation(message.by);
+    if (verdict instanceof Rejection) refuse(verdict);
+  }
+
+  async revoke(message: RevocationInput) {
+    const { reason, revocationId } = message;
+    const by = await this.vouchedFor('revoke', message.by, message);
+    const revokedAt = Date.now();
+    const { byRole } = orRefuse(() => this.state.applyRevocation(by, revokedAt, reason));
+    this.publishStatus();
+    await this.record(() =>
+      records.recordRevocation({ accessRequestId: this.request.id, revocationId, revokedBy: by.username, revokedByRole: byRole, reason, revokedAt }),
+    );
+    return this.state.snapshot();
+  }
+
+  validateCancellation(message: CancellationInput): void {
+    refuseMalformed('cancel', message);
+    refuse(this.state.judgeCancellation(message.by));
+  }
+
+  async cancel(message: CancellationInput) {
+    const by = await this.vouchedFor('cancel', message.by, message);
+    const endedAt = Date.now();
+    orRefuse(() => this.state.applyCancellation(by, endedAt, message.reason));
+    this.publishStatus();
+    const { state } = this;
+    await this.record(() =>
+      records.recordEnd({ accessRequestId: this.request.id, status: 'CANCELLED', endedAt, reason: state.endReason!, actor: by.username }),
+    );
+    return state.snapshot();
+  }
+
+  validateTokenIssue(issue: TokenIssueInput): void {
+    refuseMalformed('authorizeToken', issue);
+    refuse(this.state.judgeTokenIssue(issue.by, Date.now(), { issuedAt: issue.issuedAt, expiresAt: issue.expiresAt }));
+  }
+
+  async authorizeToken(issue: TokenIssueInput) {
+    const by = await this.vouchedFor('authorizeToken', issue.by, issue);
+    refuse(this.state.judgeTokenIssue(by, Date.now(), { issuedAt: issue.issuedAt, expiresAt: issue.expiresAt }));
+    await this.record(() =>
+      records.recordTokenIssued({
+        accessRequestId: this.request.id,
+        jti: issue.jti,
+        kid: issue.kid,
+        subject: by.username,
+        issuedAt: issue.issuedAt,
+        expiresAt: issue.expiresAt,
+      }),
+    );
+    return { approvers: this.state.approvers(), grantExpiresAt: this.state.expiresAt! };
+  }
+
+  // ---- Who sent it
 
   /**
    * The principal the API vouches for as the sender of `message`, or a refusal that is
    * recorded here, since a message sent straight to Temporal leaves no trace anywhere else.
    */
-  async function vouchedFor(action: AssertedAction, claimed: Principal, message: Asserted, decision?: string): Promise<Principal> {
+  private async vouchedFor(action: AssertedAction, claimed: Principal, message: Asserted, decision?: string): Promise<Principal> {
     // Asked per message, so that a workflow started before assertions checks every message
     // that reaches it from now on, while its earlier history replays as it ran.
     if (!patched('principal-assertions')) return claimed;
     const { assertion, ...body } = message;
-    const check = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: request.id, action, body } });
-    const refusal = refusalOf(check, claimed);
+    const check = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: this.request.id, action, body } });
+    const refusal = refusalOf(check, claimed, this.usedAssertions);
     if (check.ok && !refusal) {
-      usedAssertions.add(check.jti);
+      this.usedAssertions.add(check.jti);
       return check.principal;
     }
     const { reason, detail } = refusal ?? { reason: 'ASSERTION_INVALID', detail: 'The assertion could not be checked.' };
     const messageId = currentUpdateInfo()?.id ?? `${action}:${Date.now()}`;
-    await record(() =>
+    await this.record(() =>
       records.recordRefusedMessage({
-        messageId: `${request.id}:${messageId}`,
-        accessRequestId: request.id,
-        requestRecorded: recorded,
+        messageId: `${this.request.id}:${messageId}`,
+        accessRequestId: this.request.id,
+        requestRecorded: this.recorded,
         action,
         claimedBy: claimed.username,
         decision,
@@ -165,18 +321,17 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     throw ApplicationFailure.create({ type: 'UNVERIFIED_PRINCIPAL', message: `${reason}: ${detail}`, nonRetryable: true });
   }
 
-  setHandler(snapshotQuery, () => state.snapshot());
-
   /** A workflow started straight on Temporal, without the API, fails and records nothing but why. */
-  async function refuseUnvouchedSubmission(): Promise<void> {
-    const { assertion, ...body } = input;
+  private async refuseUnvouchedSubmission(): Promise<void> {
+    const { request } = this;
+    const { assertion, ...body } = this.input;
     const check = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: request.id, action: 'submit', body } });
     // The assertion names the request; the request is this workflow, and no other run of it.
     const vouched =
       check.ok &&
       workflowInfo().workflowId === request.id &&
       check.principal.username === request.requester &&
-      check.principal.roles.includes('clinician') &&
+      !(judgeSubmission(check.principal) instanceof Rejection) &&
       check.principal.departmentId === request.departmentId;
     if (vouched) return;
     const refusal = check.ok ? { reason: 'ASSERTION_MISMATCH', detail: 'The assertion names another requester or department.' } : check;
@@ -192,154 +347,46 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
     throw ApplicationFailure.create({ type: 'UNVERIFIED_PRINCIPAL', message: `${refusal.reason}: ${refusal.detail}`, nonRetryable: true });
   }
 
-  setHandler(submissionRecordedUpdate, async () => {
-    await condition(() => recorded || state.status === 'FAILED');
-    if (!recorded)
-      throw ApplicationFailure.create({ type: 'RECORD_REFUSED', message: 'The request could not be recorded; it has ended (FAILED).', nonRetryable: true });
-    return state.snapshot();
-  });
+  // ---- Recording
 
-  setHandler(
-    reviewUpdate,
-    async (message) => {
-      const reviewer = await vouchedFor('review', message.reviewer, message, message.decision);
-      const review: ReviewInput = {
-        reviewer,
-        decision: message.decision,
-        comment: message.comment,
-        requestHash: message.requestHash,
-        idempotencyKey: message.idempotencyKey,
-      };
-      const reviewedAt = Date.now();
-      const verdict = orRefuse(() => state.applyReview(review, reviewedAt));
-      publishStatus();
-      await record(() =>
-        records.recordReview({
-          accessRequestId: request.id,
-          reviewer: review.reviewer.username,
-          decision: review.decision,
-          comment: review.comment,
-          requestHash: review.requestHash,
-          countedToward: verdict.countedToward,
-          reviewedAt,
-          outcome: verdict.outcome,
-          idempotencyKey: review.idempotencyKey,
-          grant: verdict.outcome === 'ACTIVE' ? { approvers: state.approvers(), activatedAt: state.activatedAt!, expiresAt: state.expiresAt! } : undefined,
-        }),
-      );
-      return state.snapshot();
-    },
-    {
-      validator: (review) => {
-        refuseMalformed('review', review);
-        const verdict = state.judgeReview(review);
-        if (verdict instanceof Rejection) refuse(verdict);
-      },
-    },
-  );
-
-  setHandler(
-    revokeUpdate,
-    async (message) => {
-      const { byRole, reason, revocationId } = message;
-      const by = await vouchedFor('revoke', message.by, message);
-      refuse(state.judgeRevocation(by));
-      const revokedAt = Date.now();
-      state.end('REVOKED', revokedAt, reason);
-      publishStatus();
-      await record(() =>
-        records.recordRevocation({ accessRequestId: request.id, revocationId, revokedBy: by.username, revokedByRole: byRole, reason, revokedAt }),
-      );
-      return state.snapshot();
-    },
-    {
-      validator: (message) => {
-        refuseMalformed('revoke', message);
-        refuse(state.judgeRevocation(message.by));
-      },
-    },
-  );
-
-  setHandler(
-    cancelUpdate,
-    async (message) => {
-      const { reason } = message;
-      const by = await vouchedFor('cancel', message.by, message);
-      refuse(state.judgeCancellation(by));
-      const endedAt = Date.now();
-      state.end('CANCELLED', endedAt, reason?.trim() || 'withdrawn by the requester');
-      publishStatus();
-      await record(() => records.recordEnd({ accessRequestId: request.id, status: 'CANCELLED', endedAt, reason: state.endReason!, actor: by.username }));
-      return state.snapshot();
-    },
-    {
-      validator: (message) => {
-        refuseMalformed('cancel', message);
-        refuse(state.judgeCancellation(message.by));
-      },
-    },
-  );
-
-  setHandler(
-    authorizeTokenUpdate,
-    async (issue) => {
-      const by = await vouchedFor('authorizeToken', issue.by, issue);
-      refuse(state.judgeTokenIssue(by, Date.now()));
-      await record(() =>
-        records.recordTokenIssued({
-          accessRequestId: request.id,
-          jti: issue.jti,
-          kid: issue.kid,
-          subject: by.username,
-          issuedAt: issue.issuedAt,
-          expiresAt: issue.expiresAt,
-        }),
-      );
-      return { approvers: state.approvers(), grantExpiresAt: state.expiresAt! };
-    },
-    {
-      validator: (issue) => {
-        refuseMalformed('authorizeToken', issue);
-        refuse(state.judgeTokenIssue(issue.by, Date.now()));
-        if (issue.expiresAt > state.expiresAt! || issue.issuedAt >= issue.expiresAt) {
-          refuse(new Rejection('NOT_ACTIVE', 'A token may not outlive its grant.'));
-        }
-      },
-    },
-  );
-
-  const submittedAt = Date.now();
-  // Queued first, so nothing about this request is recorded before the request itself.
-  await record(async () => {
-    if (checkAssertions) await refuseUnvouchedSubmission();
-    await records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + input.reviewWindowMs, runId: workflowInfo().runId });
-    recorded = true;
-  }, true).catch(unlessFailed);
-
-  // A request already ended (FAILED at submission) sets no review timer.
-  const decided = state.status !== 'PENDING_REVIEW' || (await condition(() => state.status !== 'PENDING_REVIEW', input.reviewWindowMs));
-  if (!decided && state.timeOut(Date.now())) {
-    publishStatus();
-    await record(() =>
-      records.recordEnd({ accessRequestId: request.id, status: 'TIMED_OUT', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }),
-    ).catch(unlessFailed);
+  private record<T>(write: () => Promise<T>, first = false): Promise<T> {
+    // Nothing is recorded about a request this run did not itself record (a copy of another
+    // run's start, refused): writes queued behind a refused submission are refused too.
+    const guarded = () => {
+      if (!first && !this.recorded)
+        throw ApplicationFailure.create({ type: 'NOT_RECORDED', message: 'This run did not record the request.', nonRetryable: true });
+      return write();
+    };
+    const next = this.recordQueue.then(guarded).catch((error) => this.failIfRefused(error));
+    this.recordQueue = next.catch(() => undefined);
+    return next;
   }
 
-  // Every wake-up re-checks the state: a revocation may have ended the grant, and a timer
-  // firing early or late must not extend it.
-  while (state.status === 'ACTIVE') {
-    const remaining = state.expiresAt! - Date.now();
-    if (state.expire(Date.now())) {
-      publishStatus();
-      await record(() =>
-        records.recordEnd({ accessRequestId: request.id, status: 'EXPIRED', endedAt: state.endedAt!, reason: state.endReason!, actor: 'system' }),
-      ).catch(unlessFailed);
-      break;
+  /**
+   * A step the database refused can never be recorded. Instead of retrying for ever, the
+   * request ends as FAILED (recorded, its grant ended, granting nothing), and the message
+   * that caused it is refused.
+   */
+  private async failIfRefused(error: unknown): Promise<never> {
+    if (!(error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'RECORD_REFUSED')) throw error;
+    if (this.state.status !== 'FAILED') {
+      this.state.fail(Date.now(), 'a step of this request could not be recorded');
+      this.publishStatus();
+      await records.recordFailure({ accessRequestId: this.request.id, endedAt: this.state.endedAt!, step: error.activityType });
     }
-    await condition(() => state.status !== 'ACTIVE', remaining);
+    throw ApplicationFailure.create({
+      type: 'RECORD_REFUSED',
+      message: 'This could not be recorded; the request has ended (FAILED) and grants nothing.',
+      nonRetryable: true,
+    });
   }
 
-  await condition(allHandlersFinished);
-  await recordQueue;
-  return state.status;
+  /** The main line carries on once a refused step has ended the request as FAILED. */
+  private unlessFailed(error: unknown): void {
+    if (this.state.status !== 'FAILED') throw error;
+  }
+
+  private publishStatus(): void {
+    upsertSearchAttributes([{ key: accessRequestStatusKey, value: this.state.status }]);
+  }
 }

@@ -15,6 +15,10 @@ export type ReviewMessage = ReviewInput & Asserted;
 
 export interface RevocationInput extends Asserted {
   by: Principal;
+  /**
+   * The role the API's engine found. The workflow records the role its own engine finds,
+   * which is the same: the reviews behind it cannot change once the grant is active.
+   */
   byRole: string;
   reason: string;
   revocationId: string;

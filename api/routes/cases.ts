@@ -8,13 +8,15 @@ import { fhirAuditEvent } from '../../audit/formats/fhir-audit-event.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import type { Db } from '../../db/client.js';
 import { toView, withReviewsAndGrant } from '../../audit/read/access-request-view.js';
+import { judgeCaseAccess } from '../../domain/permissions.js';
 import { parseOr400, Problem } from '../problem.js';
+import { throwIfRejected } from '../rejection-status.js';
 import { accessRequestIdSchema } from '../../contracts/identifiers.js';
 import { caseSearchSchema } from '../schemas.js';
 import { principalOf } from './access-requests.js';
 
 function requireAuditor(req: Parameters<typeof principalOf>[0]): void {
-  if (!principalOf(req).roles.includes('auditor')) throw new Problem(403, 'Forbidden', 'Cases are open to auditors only.', { reason: 'NOT_PERMITTED' });
+  throwIfRejected(judgeCaseAccess(principalOf(req)));
 }
 
 /** Auditors' read-only view of cases (access requests and everything that followed from them). */

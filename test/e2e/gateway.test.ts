@@ -447,6 +447,24 @@ describe('revocation', () => {
     expect(elapsed).toBeLessThanOrEqual(2_000 + 500);
   });
 
+  it('refuses a grant past its recorded end while its request is still ACTIVE (the one definition of an active grant)', async () => {
+    const ending = await grantAndToken(api, [granted.studyInstanceUid], REQUESTER);
+    const path = `/dicom-web/studies/${granted.studyInstanceUid}/metadata`;
+    expect((await through(path, { token: ending.token })).status).toBe(200);
+    // The end moves into the past; the workflow's timer (an hour away) has not ended the request.
+    await api.db.grant.update({ where: { accessRequestId: ending.id }, data: { expiresAt: new Date(Date.now() - 1_000) } });
+    const movedAt = Date.now();
+    let response = await through(path, { token: ending.token });
+    while (response.status === 200 && Date.now() - movedAt < 10_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      response = await through(path, { token: ending.token });
+    }
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { title: string }).title).toBe('GRANT_NOT_ACTIVE');
+    expect(Date.now() - movedAt).toBeLessThanOrEqual(2_000 + 500);
+    expect((await api.db.accessRequest.findUniqueOrThrow({ where: { id: ending.id } })).status).toBe('ACTIVE');
+  });
+
   it('refuses when it cannot confirm the grant’s state (database unreachable)', async () => {
     const blind = await startGateway(api, orthanc, { databaseUrl: `postgresql://nobody@127.0.0.1:${await freePort()}/none`, stalenessMs: 1_000 });
     try {

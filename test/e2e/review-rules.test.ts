@@ -117,12 +117,25 @@ describe('review rules', () => {
     expect(result).toBe('DENIED');
   });
 
-  it('needs a comment to deny', async () => {
+  it('needs a comment to deny: the engine refuses a denial without one, and the attempt is recorded', async () => {
     const id = await submit();
-    const response = await review(id, users['priv.dave'], { decision: 'deny' });
-    expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([expect.objectContaining({ path: 'comment' })]);
+    // No comment, and a comment of blanks (trimmed to nothing by the schema): the engine's rule.
+    for (const body of [{ decision: 'deny' }, { decision: 'deny', comment: '   ' }]) {
+      const response = await review(id, users['priv.dave'], body);
+      expect(response.status).toBe(422);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(response.body).toMatchObject({ status: 422, title: 'Unprocessable request', reason: 'COMMENT_REQUIRED' });
+    }
+    expect((await rejectedAttempts(id)).map((a) => [a.reviewer, a.decision, a.reason])).toEqual([
+      ['priv.dave', 'deny', 'COMMENT_REQUIRED'],
+      ['priv.dave', 'deny', 'COMMENT_REQUIRED'],
+    ]);
     expect(await status(id)).toBe('PENDING_REVIEW');
+    expect(await api.db.review.count({ where: { accessRequestId: id } })).toBe(0);
+    // Saying why, the same reviewer's denial counts: the refused attempts were not reviews.
+    const denied = await review(id, users['priv.dave'], { decision: 'deny', comment: 'no clinical need shown' });
+    expect(denied.status).toBe(201);
+    expect(denied.body.status).toBe('DENIED');
   });
 
   it('refuses a supervisor outside the request’s department, and a non-reviewer', async () => {

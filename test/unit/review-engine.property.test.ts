@@ -243,13 +243,15 @@ function drive(scenario: Scenario, check: (step: Step) => void): void {
       case 'cancel':
         judged = true;
         refusal = state.judgeCancellation(actor!);
-        if (!refusal) state.end('CANCELLED', now, 'withdrawn by the requester');
+        if (!refusal) state.applyCancellation(actor!, now, undefined);
         break;
-      case 'revoke':
+      case 'revoke': {
         judged = true;
-        refusal = state.judgeRevocation(actor!);
-        if (!refusal) state.end('REVOKED', now, 'revoked');
+        const verdict = state.judgeRevocation(actor!);
+        if (verdict instanceof Rejection) refusal = verdict;
+        else state.applyRevocation(actor!, now, 'revoked');
         break;
+      }
       case 'token':
         judged = true;
         refusal = state.judgeTokenIssue(actor!, now);

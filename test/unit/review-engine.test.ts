@@ -129,9 +129,9 @@ describe('revocation, cancellation and tokens', () => {
     return state;
   }
   it('revocation: requester, reviewers of it and security officers only, and only while active', () => {
-    expect(active().judgeRevocation(alice)).toBeUndefined();
-    expect(active().judgeRevocation(carol)).toBeUndefined();
-    expect(active().judgeRevocation(grace)).toBeUndefined();
+    expect(active().judgeRevocation(alice)).toEqual({ byRole: 'requester' });
+    expect(active().judgeRevocation(carol)).toEqual({ byRole: 'reviewer' });
+    expect(active().judgeRevocation(grace)).toEqual({ byRole: 'security_officer' });
     expect(reasonOf(active().judgeRevocation(erin))).toBe('NOT_PERMITTED');
     expect(reasonOf(active().judgeRevocation(bob))).toBe('NOT_PERMITTED');
     expect(reasonOf(fresh().judgeRevocation(grace))).toBe('NOT_ACTIVE');
