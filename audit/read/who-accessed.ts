@@ -1,19 +1,11 @@
+import type { StoredAccessRecord } from '../../contracts/access-record.js';
 import type { Db } from '../../db/client.js';
 
-export interface AccessRow {
-  at: string;
-  username: string | null;
-  grantId: string | null;
-  jti: string | null;
-  route: string;
-  study: string | null;
-  series: string | null;
-  instance: string | null;
-  status: number;
-  outcome: string;
-  reason: string | null;
-  clientIp: string | null;
-}
+/** One gateway request as an auditor reads it: the access record, dated in ISO 8601. */
+export type AccessRow = { at: string } & Pick<
+  StoredAccessRecord,
+  'username' | 'grantId' | 'jti' | 'route' | 'study' | 'series' | 'instance' | 'status' | 'outcome' | 'reason' | 'clientIp'
+>;
 
 /** Every request through the gateway for a study, or for any study of a patient. */
 export async function whoAccessed(db: Db, query: { study?: string; patient?: string; from?: string; to?: string }): Promise<AccessRow[]> {
