@@ -1,7 +1,7 @@
-import { CheckpointScheduler } from '../audit/evidence/checkpoints.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { createApi } from './app.js';
+import { startCheckpointSigningWorker } from './checkpoint-signing-worker.js';
 import { connectApiRuntime } from './runtime.js';
 
 const config = loadConfig();
@@ -9,10 +9,9 @@ const log = createLogger('api', config.logLevel);
 const runtime = await connectApiRuntime(config);
 // Makes the first keys (or rotates due ones) before the first caller needs them.
 const { kid } = await runtime.keys.activeKey();
-const checkpoints = new CheckpointScheduler(runtime.db, runtime.keys, config.checkpointIntervalMs, (error) =>
-  log.warn({ err: error.message }, 'audit checkpoint not signed; will retry'),
-);
-checkpoints.start();
+// The worker's audit-checkpoint workflow decides when the chain's head is signed; this
+// process signs it, as it alone holds the key.
+const signing = await startCheckpointSigningWorker({ temporal: config.temporal, db: runtime.db, keys: runtime.keys });
 
 const server = createApi({ config, log, ...runtime }).listen(config.api.port, config.api.host, () => {
   log.info({ url: `http://${config.api.host}:${config.api.port}`, kid }, 'API listening');
@@ -24,13 +23,20 @@ const server = createApi({ config, log, ...runtime }).listen(config.api.port, co
   if (!config.pacs) log.warn('NO PACS CONFIGURED (PACS_DICOMWEB_URL): every submission is refused, as no study can be confirmed.');
 });
 
-function shutdown(): void {
-  checkpoints.stop();
+let stopping = false;
+function shutdown(code: number): void {
+  if (stopping) return;
+  stopping = true;
   server.close(async () => {
+    await signing.stop().catch(() => undefined);
     await runtime.close();
-    process.exit(0);
+    process.exit(code);
   });
   server.closeAllConnections();
 }
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+signing.running.catch((error: Error) => {
+  log.error({ err: error.message }, 'the checkpoint signing worker failed; stopping');
+  shutdown(1);
+});
+process.once('SIGINT', () => shutdown(0));
+process.once('SIGTERM', () => shutdown(0));

@@ -43,6 +43,25 @@ async function temporalClient(): Promise<{ client: Client; close: () => Promise<
   return { client: new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' }), close: () => connection.close() };
 }
 
+/**
+ * The API's key-encryption key, read and checked as config/env-pieces.ts does for the API
+ * (the house plan keeps audit/ from importing config/): 32 bytes, base64.
+ */
+function keyEncryptionKey(): Buffer {
+  let encoded = process.env.KEY_ENCRYPTION_KEY;
+  if (!encoded && process.env.KEY_ENCRYPTION_KEY_FILE) {
+    try {
+      encoded = readFileSync(process.env.KEY_ENCRYPTION_KEY_FILE, 'utf8').trim();
+    } catch (error) {
+      usage(`KEY_ENCRYPTION_KEY_FILE cannot be read: ${(error as Error).message}`);
+    }
+  }
+  if (!encoded) usage('export signs the bundle: set KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE as the API has them.');
+  const key = Buffer.from(encoded, 'base64');
+  if (key.length !== 32) usage('The key-encryption key must be 32 bytes, base64-encoded.');
+  return key;
+}
+
 async function loadKeys(source: string): Promise<{ keys: JWK[] }> {
   if (/^https?:\/\//.test(source)) return (await (await fetch(source)).json()) as { keys: JWK[] };
   return JSON.parse(readFileSync(source, 'utf8')) as { keys: JWK[] };
@@ -103,15 +122,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'export': {
       if (!target) usage('export needs a case id.');
-      const encoded =
-        process.env.KEY_ENCRYPTION_KEY ?? (process.env.KEY_ENCRYPTION_KEY_FILE ? readFileSync(process.env.KEY_ENCRYPTION_KEY_FILE, 'utf8').trim() : undefined);
-      if (!encoded) usage('export signs the bundle: set KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE as the API has them.');
+      const kek = keyEncryptionKey();
+      const rotationDays = Number(process.env.SIGNING_KEY_ROTATION_DAYS ?? 30);
+      if (!(rotationDays >= 1 && rotationDays <= 365)) usage('SIGNING_KEY_ROTATION_DAYS must be a number of days from 1 to 365, as the API has it.');
       const db = database();
       const temporal = await temporalClient();
-      const keys = new SigningKeyStore(db, Buffer.from(encoded, 'base64'), {
-        rotationDays: Number(process.env.SIGNING_KEY_ROTATION_DAYS ?? 30),
-        longestTokenSeconds: 3600,
-      });
+      const keys = new SigningKeyStore(db, kek, { rotationDays, longestTokenSeconds: 3600 });
       const bundle = await exportEvidenceBundle({ db, temporal: temporal.client, keys }, target);
       await temporal.close();
       await db.$disconnect();

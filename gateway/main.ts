@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { loadGatewayConfig } from '../config/gateway-config.js';
 import { createLogger } from '../config/logger.js';
 import { createDb } from '../db/client.js';
 import { AccessJournal } from './access-journal.js';
 import { createGateway } from './app.js';
-import { loadGatewayConfig } from './config.js';
 import { GrantStatus } from './grant-status.js';
 import { PacsClient } from './pacs-client.js';
 import { StudyHierarchy } from './study-hierarchy.js';
@@ -16,13 +15,15 @@ const db = createDb(config.databaseUrl, { maxConnections: 4 });
 const pacs = new PacsClient(config.pacs);
 const grants = new GrantStatus(db, config.revocationMaxStalenessMs);
 const journal = new AccessJournal(db, path.resolve(config.journalDir), log);
+// Not background work for a workflow: each gateway process keeps its own view of grant
+// states and its own local journal, so these two timers must run in every process.
 grants.start();
 journal.start();
 // Flush what a previous run left in the journal before serving.
 await journal.flush();
 
 const app = createGateway({
-  gatewayId: process.env.GATEWAY_ID ?? randomUUID(),
+  gatewayId: config.gatewayId,
   tokens: new TokenVerifier({ issuer: config.issuer, audience: config.audience, jwksUrl: config.jwksUrl, clockToleranceSeconds: config.clockToleranceSeconds }),
   grants,
   pacs,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb } from '../db/client.js';
 import { seedDemoDirectory, DEMO_USERS } from '../db/seed-demo.js';
+import { backgroundWorkflowId, type BackgroundJob } from '../workflows/background-jobs.js';
 import { migrate } from './lib/migrate.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/pglite-server.js';
 import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './lib/processes.js';
@@ -202,6 +203,13 @@ async function startPacs(): Promise<{ dicomwebUrl: string; username: string; pas
   return orthanc;
 }
 
+/** The background workflows' ids, as the worker starts them (audit forwarding only with a collector). */
+function backgroundWork(): string {
+  const taskQueue = process.env.TEMPORAL_TASK_QUEUE ?? 'access-requests';
+  const jobs: BackgroundJob[] = ['history-archive', 'audit-checkpoint', ...(process.env.AUDIT_SYSLOG_URL ? (['audit-forwarding'] as const) : [])];
+  return jobs.map((job) => backgroundWorkflowId(job, taskQueue)).join(', ');
+}
+
 function printWelcome(apiUrl: string, temporalUi: string | undefined, gatewayUrl: string | undefined): void {
   const study = syntheticStudies()[0]!;
   const login = (user: string) =>
@@ -210,6 +218,7 @@ function printWelcome(apiUrl: string, temporalUi: string | undefined, gatewayUrl
 Imaging access review is running.
   API:              ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, JWKS: ${apiUrl}/.well-known/jwks.json)
   Temporal Web UI:  ${temporalUi ?? '(external Temporal server)'}
+  Background work:  workflows ${backgroundWork()}
   PACS gateway:     ${
     gatewayUrl
       ? `${gatewayUrl}/dicom-web   (synthetic studies: ${syntheticStudies()

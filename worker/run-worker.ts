@@ -1,15 +1,25 @@
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../workflows/location.js';
+import { createBackgroundActivities } from '../activities/background-work.js';
 import { createPrincipalActivities } from '../activities/principals.js';
 import { createRecordActivities } from '../activities/records.js';
+import type { AuditForwarder } from '../audit/forwarding/audit-forwarder.js';
 import type { Db } from '../db/client.js';
 
-/** A worker for the access-request task queue; resolves when it has shut down. */
+/**
+ * A worker for the task queue: the access-request workflow and its activities, and the
+ * background workflows with every activity of theirs but checkpoint signing (the API's).
+ */
 export async function createAccessRequestWorker(options: {
   address: string;
   namespace: string;
   taskQueue: string;
   db: Db;
+  /** For the history archive's activity, which reads Temporal's visibility and histories. */
+  temporal: Client;
+  /** Absent on a worker without a syslog collector: its forwarding activity then fails, to be retried elsewhere. */
+  forwarder?: AuditForwarder;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: options.address });
   const worker = await Worker.create({
@@ -17,7 +27,11 @@ export async function createAccessRequestWorker(options: {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: { ...createRecordActivities(options.db), ...createPrincipalActivities(options.db) },
+    activities: {
+      ...createRecordActivities(options.db),
+      ...createPrincipalActivities(options.db),
+      ...createBackgroundActivities({ db: options.db, temporal: options.temporal, forwarder: options.forwarder }),
+    },
   });
   return { worker, connection };
 }

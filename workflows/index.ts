@@ -1,1 +1,2 @@
 export { accessRequestWorkflow } from './access-request.js';
+export { auditCheckpointWorkflow, auditForwardingWorkflow, historyArchiveWorkflow } from './background-work.js';

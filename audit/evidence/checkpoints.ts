@@ -70,40 +70,18 @@ export async function verifyCheckpoints(db: Pick<Db, 'auditCheckpoint' | 'auditE
 }
 
 /**
- * Signs a checkpoint when the chain has moved and either a case has closed since the last
- * checkpoint or `intervalMs` has passed. Runs in every API process; a head is signed once.
+ * Whether the chain's head is due for a checkpoint: it has moved past the newest one, and
+ * either a case has closed since that checkpoint or `maxUnsignedMs` has passed since it.
+ * Reads only, so that the worker can decide without holding a key; the newest checkpoint is
+ * the only state, whoever signed it (the checkpoint workflow or an evidence export).
  */
-export class CheckpointScheduler {
-  private timer?: NodeJS.Timeout;
-  private lastSignedAt = 0;
-
-  constructor(
-    private readonly db: Db,
-    private readonly keys: SigningKeyStore,
-    private readonly intervalMs: number,
-    private readonly onError: (error: Error) => void,
-  ) {}
-
-  start(pollMs = 5_000): void {
-    this.timer = setInterval(() => void this.tick().catch(this.onError), pollMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  async tick(): Promise<void> {
-    const [head, last] = await Promise.all([
-      this.db.auditChainHead.findUniqueOrThrow({ where: { id: 1 } }),
-      this.db.auditCheckpoint.findFirst({ orderBy: { seq: 'desc' } }),
-    ]);
-    if (head.headSeq === 0n || (last && last.seq >= head.headSeq)) return;
-    const since = last?.signedAt ?? new Date(0);
-    const closed = await this.db.accessRequest.count({ where: { endedAt: { gt: since } } });
-    if (closed > 0 || Date.now() - Math.max(this.lastSignedAt, since.getTime()) >= this.intervalMs) {
-      await signCheckpoint(this.db, this.keys);
-      this.lastSignedAt = Date.now();
-    }
-  }
+export async function checkpointDue(db: Db, maxUnsignedMs: number, now = new Date()): Promise<boolean> {
+  const [head, last] = await Promise.all([
+    db.auditChainHead.findUniqueOrThrow({ where: { id: 1 } }),
+    db.auditCheckpoint.findFirst({ orderBy: { seq: 'desc' } }),
+  ]);
+  if (head.headSeq === 0n || (last && last.seq >= head.headSeq)) return false;
+  const since = last?.signedAt ?? new Date(0);
+  if (now.getTime() - since.getTime() >= maxUnsignedMs) return true;
+  return (await db.accessRequest.count({ where: { endedAt: { gt: since } } })) > 0;
 }

@@ -11,35 +11,41 @@ const BATCH = 200;
  * syslog collector, from the database, so nothing is lost while the collector is down:
  * access records are marked sent only after their batch went out, and the audit chain is
  * followed by a cursor advanced the same way. Each batch holds a row lock, so several
- * processes forward each event once.
+ * processes forward each event once. A pass that fails has marked nothing it did not send;
+ * the caller runs it again (the audit-forwarding workflow's activity retries).
  */
 export class AuditForwarder {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private running?: Promise<{ accessRecords: number; chainEvents: number }>;
 
   constructor(
     private readonly db: Db,
     private readonly sender: SyslogSender,
-    private readonly onError: (error: Error) => void,
   ) {}
 
-  start(intervalMs = 1_000): void {
-    this.timer = setInterval(() => void this.forward().catch(this.onError), intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
-    this.sender.close();
-  }
-
-  /** One pass over both sources; resolves when everything pending was sent. */
-  forward(): Promise<void> {
+  /**
+   * One pass over both sources, until nothing is pending. Resolves with how many access
+   * records were sent and how many chain events the cursor moved past (only grants and
+   * revocations among them make messages). `onBatch` is called after each batch went out.
+   */
+  forward(onBatch?: () => void): Promise<{ accessRecords: number; chainEvents: number }> {
     this.running ??= (async () => {
-      while ((await this.forwardAccessRecords()) + (await this.forwardChainEvents()) > 0);
+      const sent = { accessRecords: 0, chainEvents: 0 };
+      for (;;) {
+        const accessRecords = await this.forwardAccessRecords();
+        const chainEvents = await this.forwardChainEvents();
+        if (accessRecords + chainEvents === 0) return sent;
+        sent.accessRecords += accessRecords;
+        sent.chainEvents += chainEvents;
+        onBatch?.();
+      }
     })().finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  /** Waits for a pass under way, then closes the connection to the collector. */
+  async close(): Promise<void> {
+    await this.running?.catch(() => undefined);
+    this.sender.close();
   }
 
   private async forwardAccessRecords(): Promise<number> {

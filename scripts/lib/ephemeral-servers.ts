@@ -19,17 +19,21 @@ export function scratchDir(prefix: string): string {
 }
 
 /**
- * A fresh, migrated database: on DATABASE_URL's server when set (a new database beside the
- * one it names), otherwise on a private PostgreSQL cluster started for this run.
+ * A fresh, migrated database: on the server of `options.besides` or of DATABASE_URL when
+ * either is set (a new database beside the one it names), otherwise on a private PostgreSQL
+ * cluster started for this run.
  */
-export async function provisionDatabase(workDir: string): Promise<{ url: string; server?: PostgresServer; drop: () => Promise<void> }> {
-  let serverUrl = process.env.DATABASE_URL;
+export async function provisionDatabase(
+  workDir: string,
+  options: { besides?: string } = {},
+): Promise<{ url: string; server?: PostgresServer; drop: () => Promise<void> }> {
+  let serverUrl = options.besides ?? process.env.DATABASE_URL;
   let server: PostgresServer | undefined;
   if (!serverUrl) {
     server = await startPrivatePostgres({ dataDir: path.join(workDir, 'pg'), port: await freePort(), logFile: path.join(workDir, 'postgres.log') });
     serverUrl = server.url;
   }
-  const name = `iar_test_${Date.now()}_${process.pid}`;
+  const name = `iar_test_${Date.now()}_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
@@ -64,11 +68,19 @@ export async function startWorkerProcess(options: {
   temporalAddress: string;
   taskQueue: string;
   logFile: string;
+  /** More of the worker's settings (config/worker-config.ts). */
+  env?: Record<string, string>;
 }): Promise<ManagedProcess> {
   const worker = startProcess('worker', process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
     cwd: ROOT,
     logFile: options.logFile,
-    env: { ...process.env, DATABASE_URL: options.databaseUrl, TEMPORAL_ADDRESS: options.temporalAddress, TEMPORAL_TASK_QUEUE: options.taskQueue },
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      TEMPORAL_ADDRESS: options.temporalAddress,
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      ...options.env,
+    },
   });
   const startedAt = existsSync(options.logFile) ? readFileSync(options.logFile, 'utf8').split('worker running').length : 1;
   await waitFor(

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/processes.js';
 import { ROOT, scratchDir } from '../../scripts/lib/ephemeral-servers.js';
+import { backgroundWorkflowId, type BackgroundJob } from '../../workflows/background-jobs.js';
 
 // `npm start` as a user runs it: the embedded PGlite database, its own Temporal dev server
 // with a SQLite file, the worker, the API, Orthanc with synthetic studies and the PACS
@@ -48,6 +50,31 @@ async function interrupt(run: { child: ChildProcess }): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
   run.child.kill('SIGINT');
   return exited;
+}
+
+/**
+ * The background workflows as the Temporal server has them: each job's running runs, and
+ * how many checkpoints the API signed for the checkpoint workflow.
+ */
+async function backgroundWork(temporalPort: string): Promise<{ running: Record<BackgroundJob, number>; checkpointsSigned: number }> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+  try {
+    const client = new Client({ connection });
+    const running = {} as Record<BackgroundJob, number>;
+    for (const job of ['history-archive', 'audit-checkpoint', 'audit-forwarding'] as const) {
+      running[job] = 0;
+      const query = `WorkflowId = '${backgroundWorkflowId(job, 'access-requests')}' AND ExecutionStatus = 'Running'`;
+      for await (const _ of client.workflow.list({ query })) running[job] += 1;
+    }
+    const history = await client.workflow.getHandle(backgroundWorkflowId('audit-checkpoint', 'access-requests')).fetchHistory();
+    const signing = new Set(
+      (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'signAuditCheckpoint').map((e) => String(e.eventId)),
+    );
+    const checkpointsSigned = (history.events ?? []).filter((e) => signing.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId))).length;
+    return { running, checkpointsSigned };
+  } finally {
+    await connection.close();
+  }
 }
 
 afterAll(async () => {
@@ -137,6 +164,16 @@ describe('npm start on the embedded defaults', () => {
     expect(afterRestart.status).toBe(201);
     await openThroughGateway(afterRestart.body.access_token);
     expect(openToOthers(dataDir)).toEqual([]);
+    // The background work runs once across the restart (the new worker joined the running
+    // workflows), and the API signed the chain's first checkpoint for the checkpoint workflow.
+    // No syslog collector is configured, so nothing forwards.
+    let background = await backgroundWork(ports.TEMPORAL_PORT);
+    for (let i = 0; i < 60 && background.checkpointsSigned === 0; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      background = await backgroundWork(ports.TEMPORAL_PORT);
+    }
+    expect(background).toMatchObject({ running: { 'history-archive': 1, 'audit-checkpoint': 1, 'audit-forwarding': 0 } });
+    expect(background.checkpointsSigned).toBeGreaterThanOrEqual(1);
     expect(await interrupt(running)).toBe(0);
   }, 300_000);
 });

@@ -43,12 +43,12 @@ beforeAll(async () => {
   await ensureClinician(api, USER, 'Ivy (clinician, syslog tests)');
   gateway = await startGateway(api, orthanc);
   receiver = await SyslogReceiver.create(scratchDir('iar-syslog-'));
-  forwarder = new AuditForwarder(api.db, new SyslogSender({ url: `tcp://127.0.0.1:${receiver.port}`, timeoutMs: 2_000 }), () => undefined);
+  forwarder = new AuditForwarder(api.db, new SyslogSender({ url: `tcp://127.0.0.1:${receiver.port}`, timeoutMs: 2_000 }));
   grant = await grantAndToken(api, [STUDY], USER);
   firstGrant = grant;
 });
 afterAll(async () => {
-  await forwarder?.stop();
+  await forwarder?.close();
   await receiver?.stop();
   await gateway?.close();
   await orthanc?.process.stop();

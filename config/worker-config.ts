@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { ConfigError, databaseEnv, logEnv, parseEnv, temporalEnv, temporalSettings, type TemporalSettings } from './env-pieces.js';
+
+/**
+ * The worker process's environment. It holds no keys and knows no identity provider: the
+ * database, Temporal, and the background work it starts.
+ */
+const workerEnv = {
+  ...databaseEnv,
+  ...temporalEnv,
+  ...logEnv,
+  /** How often closed cases' histories are copied into the database. */
+  ARCHIVE_INTERVAL_SECONDS: z.coerce.number().min(1).max(86_400).default(30),
+  /** The longest the audit chain's head goes unsigned while events arrive (cases closing sign sooner). */
+  CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(900),
+  /** The syslog collector for DICOM audit messages: tcp://host:port or tls://host:port. */
+  AUDIT_SYSLOG_URL: z
+    .string()
+    .regex(/^(tcp|tls):\/\/[^/]+:\d+$/, 'tcp://host:port or tls://host:port')
+    .optional(),
+  AUDIT_SYSLOG_CA_FILE: z.string().optional(),
+  /** How often pending audit messages are looked for and sent. */
+  AUDIT_FORWARD_INTERVAL_SECONDS: z.coerce.number().min(1).max(3_600).default(5),
+};
+
+/** How often the checkpoint job looks at the chain: "within seconds of a case closing". */
+const CHECKPOINT_POLL_MS = 5_000;
+
+export interface WorkerConfig {
+  databaseUrl: string;
+  temporal: TemporalSettings;
+  logLevel: string;
+  /** What the worker's background workflows are started (or re-set) with. */
+  background: {
+    archiveIntervalMs: number;
+    checkpointPollMs: number;
+    checkpointMaxUnsignedMs: number;
+    forwardIntervalMs: number;
+  };
+  /** Where DICOM audit messages go; null: this worker neither starts nor serves audit forwarding. */
+  auditSyslog: { url: string; caFile?: string } | null;
+}
+
+/** Reads and checks the worker's environment; fails closed on anything missing or malformed. */
+export function loadWorkerConfig(source: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const env = parseEnv('worker', workerEnv, source);
+  // A CA file says TLS was meant: sending in clear text instead would fail open.
+  if (env.AUDIT_SYSLOG_CA_FILE && !env.AUDIT_SYSLOG_URL?.startsWith('tls://')) {
+    throw new ConfigError('AUDIT_SYSLOG_CA_FILE is set, but AUDIT_SYSLOG_URL is not a tls:// collector.');
+  }
+  return {
+    databaseUrl: env.DATABASE_URL,
+    temporal: temporalSettings(env),
+    logLevel: env.LOG_LEVEL,
+    background: {
+      archiveIntervalMs: env.ARCHIVE_INTERVAL_SECONDS * 1000,
+      checkpointPollMs: CHECKPOINT_POLL_MS,
+      checkpointMaxUnsignedMs: env.CHECKPOINT_INTERVAL_SECONDS * 1000,
+      forwardIntervalMs: env.AUDIT_FORWARD_INTERVAL_SECONDS * 1000,
+    },
+    auditSyslog: env.AUDIT_SYSLOG_URL ? { url: env.AUDIT_SYSLOG_URL, caFile: env.AUDIT_SYSLOG_CA_FILE } : null,
+  };
+}
