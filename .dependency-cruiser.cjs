@@ -9,7 +9,7 @@ const PLAN = {
   db: ['domain', 'contracts', 'generated'],
   pacs: ['contracts'],
   tokens: ['domain', 'contracts', 'db'],
-  audit: ['domain', 'contracts', 'db', 'generated', 'tokens', 'workflows'],
+  audit: ['domain', 'contracts', 'config', 'db', 'generated', 'tokens', 'workflows'],
   activities: ['domain', 'contracts', 'db', 'generated', 'tokens', 'pacs', 'audit'],
   workflows: ['domain', 'contracts', 'activities'],
   api: ['domain', 'contracts', 'config', 'db', 'generated', 'tokens', 'pacs', 'audit', 'workflows'],
@@ -49,6 +49,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^(workflows|domain|contracts)/', pathNot: '^workflows/location\\.ts$' },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'audit-config-only-in-its-cli',
+      comment: "Only the auditors' CLI (a process of its own) reads configuration; the rest of audit/ is handed what it needs.",
+      severity: 'error',
+      from: { path: '^audit/', pathNot: '^audit/cli\\.ts$' },
+      to: { path: '^config/' },
     },
     {
       name: 'audit-formats-stand-alone',

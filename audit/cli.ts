@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { JWK } from 'jose';
+import { loadAuditCliConfig, loadAuditSigningConfig } from '../config/audit-cli-config.js';
+import { ConfigError } from '../config/env-pieces.js';
 import { createDb, type Db } from '../db/client.js';
 import { SigningKeyStore } from '../tokens/signing-keys.js';
 import { caseTimeline, loadHistory } from './read/case-timeline.js';
@@ -32,34 +34,24 @@ function usage(message: string): never {
   process.exit(2);
 }
 
+/** The CLI's settings; a bad one is a usage error (exit 2), named. */
+function settings<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) usage(error.message);
+    throw error;
+  }
+}
+
 function database(): Db {
-  const url = process.env.DATABASE_URL;
-  if (!url) usage('DATABASE_URL is not set.');
-  return createDb(url, { maxConnections: 2 });
+  return createDb(settings(loadAuditCliConfig).databaseUrl, { maxConnections: 2 });
 }
 
 async function temporalClient(): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
-  return { client: new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' }), close: () => connection.close() };
-}
-
-/**
- * The API's key-encryption key, read and checked as config/env-pieces.ts does for the API
- * (the house plan keeps audit/ from importing config/): 32 bytes, base64.
- */
-function keyEncryptionKey(): Buffer {
-  let encoded = process.env.KEY_ENCRYPTION_KEY;
-  if (!encoded && process.env.KEY_ENCRYPTION_KEY_FILE) {
-    try {
-      encoded = readFileSync(process.env.KEY_ENCRYPTION_KEY_FILE, 'utf8').trim();
-    } catch (error) {
-      usage(`KEY_ENCRYPTION_KEY_FILE cannot be read: ${(error as Error).message}`);
-    }
-  }
-  if (!encoded) usage('export signs the bundle: set KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE as the API has them.');
-  const key = Buffer.from(encoded, 'base64');
-  if (key.length !== 32) usage('The key-encryption key must be 32 bytes, base64-encoded.');
-  return key;
+  const { temporal } = settings(loadAuditCliConfig);
+  const connection = await Connection.connect({ address: temporal.address });
+  return { client: new Client({ connection, namespace: temporal.namespace }), close: () => connection.close() };
 }
 
 async function loadKeys(source: string): Promise<{ keys: JWK[] }> {
@@ -122,9 +114,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'export': {
       if (!target) usage('export needs a case id.');
-      const kek = keyEncryptionKey();
-      const rotationDays = Number(process.env.SIGNING_KEY_ROTATION_DAYS ?? 30);
-      if (!(rotationDays >= 1 && rotationDays <= 365)) usage('SIGNING_KEY_ROTATION_DAYS must be a number of days from 1 to 365, as the API has it.');
+      const { keyEncryptionKey: kek, rotationDays } = settings(loadAuditSigningConfig);
       const db = database();
       const temporal = await temporalClient();
       const keys = new SigningKeyStore(db, kek, { rotationDays, longestTokenSeconds: 3600 });

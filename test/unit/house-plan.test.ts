@@ -21,9 +21,10 @@ async function violations(baseDir: string, folders: string[]) {
 
 describe('the house plan', () => {
   it('refuses each kind of import against the plan', async () => {
-    const found = await violations(FIXTURE, ['api', 'gateway', 'workflows', 'activities', 'audit']);
+    const found = await violations(FIXTURE, ['api', 'gateway', 'workflows', 'activities', 'audit', 'config']);
     expect(found.sort()).toEqual(
       [
+        'audit-config-only-in-its-cli: audit/read/configured.ts → config/settings.ts',
         'audit-formats-stand-alone: audit/formats/message.ts → audit/read/timeline.ts',
         'plan-gateway: gateway/proxy.ts → api/routes.ts',
         'workflow-code-is-deterministic: workflows/reaches-for-node.ts → crypto',
