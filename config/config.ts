@@ -1,3 +1,4 @@
+import { PACS_TOKEN_AUDIENCE } from '../contracts/pacs-token.js';
 import { z } from 'zod';
 import { DEFAULT_REVIEW_POLICY, type ReviewPolicy } from '../domain/access-request.js';
 import {
@@ -31,7 +32,7 @@ const apiEnv = {
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** `iss` of every token this API signs; also where its JWKS is published. */
   TOKEN_ISSUER: z.string().url().optional(),
-  GATEWAY_AUDIENCE: z.string().default('iar-pacs-gateway'),
+  GATEWAY_AUDIENCE: z.string().default(PACS_TOKEN_AUDIENCE),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(300),
   TOKEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(600).default(20),
   /**

@@ -1,3 +1,4 @@
+import { PACS_TOKEN_AUDIENCE } from '../contracts/pacs-token.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, databaseEnv, logEnv, pacsEnv, pacsSettings, parseEnv, type PacsSettings } from './env-pieces.js';
@@ -14,7 +15,7 @@ const gatewayEnv = {
   /** The API that signs tokens: its `iss`, and where its JWKS is published. */
   TOKEN_ISSUER: z.string().url(),
   TOKEN_JWKS_URL: z.string().url().optional(),
-  GATEWAY_AUDIENCE: z.string().default('iar-pacs-gateway'),
+  GATEWAY_AUDIENCE: z.string().default(PACS_TOKEN_AUDIENCE),
   /** How stale a grant's revocation state may be before the gateway refuses. */
   REVOCATION_MAX_STALENESS_SECONDS: z.coerce.number().min(1).max(300).default(5),
   ACCESS_JOURNAL_DIR: z.string().default('.data/gateway-journal'),

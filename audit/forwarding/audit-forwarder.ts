@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { inTransaction } from '../../db/client.js';
-import { accessFacts, isLifecycleEvent, lifecycleFacts } from '../formats/audit-facts.js';
+import { accessFacts, isLifecycleEvent, lifecycleFacts, type AccessRecordFacts } from '../formats/audit-facts.js';
 import { dicomAuditMessage, AUDIT_SOURCE_ID } from '../formats/dicom-audit-message.js';
 import { rfc5424, type SyslogSender } from './syslog-sender.js';
 
@@ -50,44 +50,17 @@ export class AuditForwarder {
 
   private async forwardAccessRecords(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
-      const rows = await tx.$queryRaw<
-        {
-          id: string;
-          occurred_at: Date;
-          username: string | null;
-          grant_id: string | null;
-          jti: string | null;
-          study: string | null;
-          route: string;
-          status: number;
-          outcome: string;
-          reason: string | null;
-          client_ip: string | null;
-          patient_id: string | null;
-          purpose_of_use: string | null;
-        }[]
-      >`SELECT r.id, r.occurred_at, r.username, r.grant_id, r.jti, r.study, r.route, r.status, r.outcome, r.reason, r.client_ip, a.patient_id, a.purpose_of_use
+      // Columns aliased to the access-record contract's names, so a row is the facts as they are.
+      const rows = await tx.$queryRaw<(AccessRecordFacts & { patientId: string | null; purposeOfUse: string | null })[]>`
+        SELECT r.id, r.occurred_at AS "occurredAt", r.username, r.grant_id AS "grantId", r.jti, r.study, r.route, r.status, r.outcome,
+               r.reason, r.client_ip AS "clientIp", a.patient_id AS "patientId", a.purpose_of_use AS "purposeOfUse"
           FROM gateway_access_records r LEFT JOIN access_requests a ON a.id = r.grant_id
          WHERE r.forwarded_at IS NULL ORDER BY r.occurred_at LIMIT ${BATCH} FOR UPDATE OF r SKIP LOCKED`;
       if (rows.length === 0) return 0;
       const messages = rows.map((r) => {
-        const facts = accessFacts(
-          {
-            id: r.id,
-            occurredAt: r.occurred_at,
-            username: r.username,
-            grantId: r.grant_id,
-            jti: r.jti,
-            study: r.study,
-            route: r.route,
-            status: r.status,
-            outcome: r.outcome,
-            reason: r.reason,
-            clientIp: r.client_ip,
-          },
-          r.patient_id ? { patientId: r.patient_id, purposeOfUse: r.purpose_of_use ?? '' } : null,
-        );
-        return rfc5424(dicomAuditMessage(facts), r.occurred_at, `${AUDIT_SOURCE_ID}-gateway`);
+        const { patientId, purposeOfUse, ...record } = r;
+        const facts = accessFacts(record, patientId ? { patientId, purposeOfUse: purposeOfUse ?? '' } : null);
+        return rfc5424(dicomAuditMessage(facts), r.occurredAt, `${AUDIT_SOURCE_ID}-gateway`);
       });
       await this.sender.send(messages);
       await tx.gatewayAccessRecord.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { forwardedAt: new Date() } });
