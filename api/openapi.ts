@@ -16,6 +16,11 @@ import { problemSchema } from './problem.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
 const problem = { description: 'RFC 9457 problem', content: { 'application/problem+json': { schema: z.toJSONSchema(problemSchema) } } };
+const rateLimited = {
+  ...problem,
+  description: 'A per-user limit was reached; nothing was changed or recorded (RFC 9457 problem)',
+  headers: { 'Retry-After': { description: 'Seconds until a retry can succeed', schema: { type: 'integer', minimum: 1 } } },
+};
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^ar-[0-9a-f-]{32,36}$' } };
 const secured = { security: [{ bearer: [] }] };
 
@@ -25,19 +30,28 @@ interface Operation {
   response: [number, z.ZodType | null];
   params?: object[];
   public?: boolean;
+  /** Per-user limit: 429 with Retry-After when reached. */
+  rateLimited?: boolean;
 }
 
 /** Every route the API serves; a test walks the Express router and compares. */
 export function routeTable(maxDurationMinutes = 480): Record<string, Record<string, Operation>> {
   return {
     '/auth/dev-login': {
-      post: { summary: 'Log in as a seeded demo user (embedded default only)', body: devLoginSchema, response: [200, devLoginResponseSchema], public: true },
+      post: {
+        summary: 'Log in as a seeded demo user (embedded default only)',
+        body: devLoginSchema,
+        response: [200, devLoginResponseSchema],
+        public: true,
+        rateLimited: true,
+      },
     },
     '/api/access-requests': {
       post: {
         summary: 'Ask for access to imaging studies (clinicians). Optional Idempotency-Key header.',
         body: accessRequestInputSchema(maxDurationMinutes),
         response: [201, accessRequestViewSchema],
+        rateLimited: true,
         params: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
       },
       get: {
@@ -55,6 +69,7 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
           'Approve or deny (supervisors, privacy officers). Optional Idempotency-Key header: a retry of the same review is answered 200 from the record.',
         body: reviewInputSchema,
         response: [201, reviewAnswerSchema],
+        rateLimited: true,
         params: [idParam, { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
       },
     },
@@ -70,7 +85,7 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
       post: { summary: 'Withdraw a pending request (requester)', body: cancelInputSchema, response: [200, accessRequestViewSchema], params: [idParam] },
     },
     '/api/access-requests/{id}/tokens': {
-      post: { summary: 'A short-lived PACS token for an active grant (requester)', response: [201, tokenResponseSchema], params: [idParam] },
+      post: { summary: 'A short-lived PACS token for an active grant (requester)', response: [201, tokenResponseSchema], params: [idParam], rateLimited: true },
     },
     '/api/cases': {
       get: {
@@ -123,6 +138,7 @@ export function buildOpenApiDocument(maxDurationMinutes = 480): object {
         ...(op.body ? { requestBody: { required: true, content: json(op.body) } } : {}),
         responses: {
           [status]: { description: 'Success', ...(schema ? { content: json(schema) } : {}) },
+          ...(op.rateLimited ? { '429': rateLimited } : {}),
           '4XX': problem,
           '5XX': problem,
         },

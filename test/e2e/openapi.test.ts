@@ -43,4 +43,18 @@ describe('OpenAPI', () => {
     expect(body.properties.durationMinutes.maximum).toBe(480);
     expect(body.properties.purposeOfUse.enum).toEqual(['TREAT', 'COC', 'HRESCH', 'TRAIN', 'HQUALIMP']);
   });
+
+  it('documents 429 with Retry-After exactly on the rate-limited routes', async () => {
+    const document = (await api.call('GET', '/openapi.json')).body;
+    const limited = Object.entries(document.paths as Record<string, Record<string, { responses: Record<string, any> }>>)
+      .flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => [`${m} ${path}`, op.responses['429']] as const))
+      .filter(([, response]) => response)
+      .map(([route, response]) => {
+        expect(response.headers['Retry-After'].schema.type).toBe('integer');
+        return route;
+      });
+    expect(limited.sort()).toEqual(
+      ['post /api/access-requests', 'post /api/access-requests/{id}/reviews', 'post /api/access-requests/{id}/tokens', 'post /auth/dev-login'].sort(),
+    );
+  });
 });
