@@ -65,12 +65,17 @@ const full = await measure(cycles, concurrency, cycle);
 
 const row = (name: string, s: RunStats) =>
   `${name.padEnd(38)} ${s.p50.toFixed(1).padStart(9)} ${s.p99.toFixed(1).padStart(9)} ${s.perSecond.toFixed(1).padStart(9)}`;
+const ratios = [
+  `p50 ×${(full.p50 / baseline.p50).toFixed(1)}`,
+  `p99 ×${(full.p99 / baseline.p99).toFixed(1)}`,
+  `throughput ×${(full.perSecond / baseline.perSecond).toFixed(2)}`,
+].join('   ');
 process.stdout.write(`
 bench:cycle  (${cycles} runs, concurrency ${concurrency}; PostgreSQL ${process.env.DATABASE_URL ? 'at DATABASE_URL' : 'private cluster'}, Temporal dev server)
 ${'run'.padEnd(38)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'per s'.padStart(9)}
 ${row('no-op workflow (start → result)', baseline)}
 ${row('full cycle (submit, 2 reviews, token)', full)}
-ratio full / no-op:  p50 ×${(full.p50 / baseline.p50).toFixed(1)}   p99 ×${(full.p99 / baseline.p99).toFixed(1)}   throughput ×${(full.perSecond / baseline.perSecond).toFixed(2)}
+ratio full / no-op:  ${ratios}
 `);
 
 noopWorker.shutdown();

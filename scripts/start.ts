@@ -234,14 +234,18 @@ Walk through the cycle (needs curl and jq):
   CAROL=${login('sup.carol')}
   DAVE=${login('priv.dave')}
   ID=$(curl -s -X POST ${apiUrl}/api/access-requests -H "authorization: Bearer $ALICE" -H 'content-type: application/json' \\
-    -d '{"studyInstanceUids":["${study.studyInstanceUid}"],"patientId":"${study.patientId}","purposeOfUse":"TREAT","justification":"Follow-up of a suspected fracture","durationMinutes":60}' | jq -r .id)
-  curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $CAROL" -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
-  curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $DAVE" -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
+    -d '{"studyInstanceUids":["${study.studyInstanceUid}"],"patientId":"${study.patientId}","purposeOfUse":"TREAT",'\\
+'"justification":"Follow-up of a suspected fracture","durationMinutes":60}' | jq -r .id)
+  curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $CAROL" \\
+    -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
+  curl -s -X POST ${apiUrl}/api/access-requests/$ID/reviews -H "authorization: Bearer $DAVE" \\
+    -H 'content-type: application/json' -d '{"decision":"approve"}' | jq .status
   TOKEN=$(curl -s -X POST ${apiUrl}/api/access-requests/$ID/tokens -H "authorization: Bearer $ALICE" | jq -r .access_token)
 ${
   gatewayUrl
     ? `  curl -s ${gatewayUrl}/dicom-web/studies/${study.studyInstanceUid}/series -H "authorization: Bearer $TOKEN" | jq length
-  curl -s -o watermarked.jpg ${gatewayUrl}/dicom-web/studies/${study.studyInstanceUid}/series/${study.series[0]!.seriesInstanceUid}/instances/${study.series[0]!.instances[0]}/rendered -H "authorization: Bearer $TOKEN"
+  curl -s -o watermarked.jpg -H "authorization: Bearer $TOKEN" \\
+    ${gatewayUrl}/dicom-web/studies/${study.studyInstanceUid}/series/${study.series[0]!.seriesInstanceUid}/instances/${study.series[0]!.instances[0]}/rendered
 `
     : ''
 }

@@ -35,44 +35,68 @@ export interface AuditFacts {
   details: Record<string, string | null | undefined>;
 }
 
-function code(element: string, csdCode: string, system: string, text: string): string {
-  return `<${element} csd-code="${csdCode}" codeSystemName="${system}" originalText="${attr(text)}"/>`;
+/** An XML element: attributes escaped, in the order given, absent ones left out; self-closing when empty. */
+function element(name: string, attributes: Record<string, string | undefined>, ...children: string[]): string {
+  const attrs = Object.entries(attributes)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([key, value]) => ` ${key}="${attr(value)}"`)
+    .join('');
+  const body = children.join('');
+  return body ? `<${name}${attrs}>${body}</${name}>` : `<${name}${attrs}/>`;
 }
 
-function dcm(element: string, value: DcmCode): string {
-  return code(element, value.code, 'DCM', value.display);
+function code(name: string, csdCode: string, system: string, text: string): string {
+  return element(name, { 'csd-code': csdCode, codeSystemName: system, originalText: text });
+}
+
+function dcm(name: string, value: DcmCode): string {
+  return code(name, value.code, 'DCM', value.display);
+}
+
+function participantObject(id: string, typeCode: string, role: string, ...children: string[]): string {
+  return element(
+    'ParticipantObjectIdentification',
+    { ParticipantObjectID: id, ParticipantObjectTypeCode: typeCode, ParticipantObjectTypeCodeRole: role },
+    ...children,
+  );
 }
 
 export function dicomAuditMessage(facts: AuditFacts): string {
   const event = AUDIT_EVENT_CODES[facts.kind];
   const details = Object.entries(facts.details)
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `<ParticipantObjectDetail type="${attr(k)}" value="${Buffer.from(String(v)).toString('base64')}"/>`)
+    .map(([k, v]) => element('ParticipantObjectDetail', { type: k, value: Buffer.from(String(v)).toString('base64') }))
     .join('');
   const studies = facts.studies ?? (facts.study ? [facts.study] : []);
-  const parts = [
-    `<AuditMessage>`,
-    `<EventIdentification EventActionCode="${event.action}" EventDateTime="${facts.at.toISOString()}" EventOutcomeIndicator="${AUDIT_OUTCOME_CODES[facts.outcome]}">`,
+  const eventIdentification = element(
+    'EventIdentification',
+    { EventActionCode: event.action, EventDateTime: facts.at.toISOString(), EventOutcomeIndicator: AUDIT_OUTCOME_CODES[facts.outcome] },
     dcm('EventID', event.id),
     event.type ? dcm('EventTypeCode', event.type) : '',
-    `</EventIdentification>`,
-    facts.user
-      ? `<ActiveParticipant UserID="${attr(facts.user)}" UserIsRequestor="true"${facts.userAddress ? ` NetworkAccessPointID="${attr(facts.userAddress)}" NetworkAccessPointTypeCode="2"` : ''}>${dcm('RoleIDCode', SOURCE_ROLE)}</ActiveParticipant>`
-      : '',
-    ...(facts.otherUsers ?? []).map((u) => `<ActiveParticipant UserID="${attr(u)}" UserIsRequestor="false"/>`),
-    `<ActiveParticipant UserID="${AUDIT_SOURCE_ID}" UserIsRequestor="false">${dcm('RoleIDCode', DESTINATION_ROLE)}</ActiveParticipant>`,
-    `<AuditSourceIdentification AuditSourceID="${AUDIT_SOURCE_ID}">${code('AuditSourceTypeCode', '4', 'DCM', 'Application Server Process')}</AuditSourceIdentification>`,
-    ...studies.map(
-      (uid, i) =>
-        `<ParticipantObjectIdentification ParticipantObjectID="${attr(uid)}" ParticipantObjectTypeCode="2" ParticipantObjectTypeCodeRole="3">${code('ParticipantObjectIDTypeCode', '110180', 'DCM', 'Study Instance UID')}${i === 0 ? details : ''}</ParticipantObjectIdentification>`,
+  );
+  const requestor = facts.user
+    ? element(
+        'ActiveParticipant',
+        {
+          UserID: facts.user,
+          UserIsRequestor: 'true',
+          NetworkAccessPointID: facts.userAddress ?? undefined,
+          NetworkAccessPointTypeCode: facts.userAddress ? '2' : undefined,
+        },
+        dcm('RoleIDCode', SOURCE_ROLE),
+      )
+    : '';
+  const parts = [
+    eventIdentification,
+    requestor,
+    ...(facts.otherUsers ?? []).map((u) => element('ActiveParticipant', { UserID: u, UserIsRequestor: 'false' })),
+    element('ActiveParticipant', { UserID: AUDIT_SOURCE_ID, UserIsRequestor: 'false' }, dcm('RoleIDCode', DESTINATION_ROLE)),
+    element('AuditSourceIdentification', { AuditSourceID: AUDIT_SOURCE_ID }, code('AuditSourceTypeCode', '4', 'DCM', 'Application Server Process')),
+    ...studies.map((uid, i) =>
+      participantObject(uid, '2', '3', code('ParticipantObjectIDTypeCode', '110180', 'DCM', 'Study Instance UID'), i === 0 ? details : ''),
     ),
-    facts.patientId
-      ? `<ParticipantObjectIdentification ParticipantObjectID="${attr(facts.patientId)}" ParticipantObjectTypeCode="1" ParticipantObjectTypeCodeRole="1">${code('ParticipantObjectIDTypeCode', '2', 'RFC-3881', 'Patient Number')}</ParticipantObjectIdentification>`
-      : '',
-    studies.length === 0 && details
-      ? `<ParticipantObjectIdentification ParticipantObjectID="${AUDIT_SOURCE_ID}" ParticipantObjectTypeCode="2" ParticipantObjectTypeCodeRole="13">${code('ParticipantObjectIDTypeCode', '12', 'RFC-3881', 'URI')}${details}</ParticipantObjectIdentification>`
-      : '',
-    `</AuditMessage>`,
+    facts.patientId ? participantObject(facts.patientId, '1', '1', code('ParticipantObjectIDTypeCode', '2', 'RFC-3881', 'Patient Number')) : '',
+    studies.length === 0 && details ? participantObject(AUDIT_SOURCE_ID, '2', '13', code('ParticipantObjectIDTypeCode', '12', 'RFC-3881', 'URI'), details) : '',
   ];
-  return `<?xml version="1.0" encoding="UTF-8"?>${parts.join('')}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>${element('AuditMessage', {}, ...parts)}`;
 }

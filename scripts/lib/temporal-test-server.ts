@@ -49,7 +49,8 @@ export async function findOrFetchTemporalTestServer(): Promise<string> {
 async function fetchJars(dir: string, lib: string): Promise<void> {
   if (!(await answers('mvn', ['-v']))) {
     throw new SetupError(
-      `The Temporal test server ${TEMPORAL_TEST_SERVER_VERSION} is not cached in ${dir} and there is no Maven to fetch it: install Maven (\`apt-get install maven\`).`,
+      `The Temporal test server ${TEMPORAL_TEST_SERVER_VERSION} is not cached in ${dir} and there is no Maven to fetch it: ` +
+        'install Maven (`apt-get install maven`).',
     );
   }
   mkdirSync(dir, { recursive: true });

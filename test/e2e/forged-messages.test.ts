@@ -52,9 +52,8 @@ async function expectChainIntact(): Promise<void> {
   if (chain.ok) return;
   const bad =
     chain.firstBadSeq === undefined ? [] : await api.db.auditEvent.findMany({ where: { seq: { gte: chain.firstBadSeq - 1n, lte: chain.firstBadSeq } } });
-  expect.fail(
-    `audit chain broken: ${JSON.stringify(chain, (_k, v) => (typeof v === 'bigint' ? String(v) : v))} ${JSON.stringify(bad, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
-  );
+  const json = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+  expect.fail(`audit chain broken: ${json(chain)} ${json(bad)}`);
 }
 
 async function submitted(): Promise<{ id: string; requestHash: string }> {

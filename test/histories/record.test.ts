@@ -79,7 +79,9 @@ describe('record workflow histories', () => {
     const { requestHash } = await api.db.accessRequest.findUniqueOrThrow({ where: { id } });
     const handle = api.temporal.workflow.getHandle(id);
     const ghost = { username: 'ghost.priv', roles: ['privacy_officer' as const], reviewsForDepartments: [] };
-    await expect(handle.executeUpdate(reviewUpdate, { args: [{ reviewer: ghost, decision: 'approve', requestHash }] })).rejects.toMatchObject({ cause: { type: 'UNVERIFIED_PRINCIPAL' } });
+    await expect(handle.executeUpdate(reviewUpdate, { args: [{ reviewer: ghost, decision: 'approve', requestHash }] })).rejects.toMatchObject({
+      cause: { type: 'UNVERIFIED_PRINCIPAL' },
+    });
     const carol = { username: 'sup.carol', roles: ['supervisor' as const], departmentId: 'radiology', reviewsForDepartments: ['radiology', 'cardiology'] };
     const message = { reviewer: carol, decision: 'approve' as const, requestHash };
     const assertion = await signPrincipalAssertion(await api.keys.activeKey(), carol, { accessRequestId: id, action: 'review', body: message });

@@ -22,7 +22,8 @@ export class SyslogReceiver {
       path.join(dir, 'rsyslog.conf'),
       [
         tls
-          ? `global(workDirectory="${dir}" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${tls.caFile}" DefaultNetstreamDriverCertFile="${tls.certFile}" DefaultNetstreamDriverKeyFile="${tls.keyFile}")`
+          ? `global(workDirectory="${dir}" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${tls.caFile}" ` +
+            `DefaultNetstreamDriverCertFile="${tls.certFile}" DefaultNetstreamDriverKeyFile="${tls.keyFile}")`
           : `global(workDirectory="${dir}")`,
         tls ? 'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")' : 'module(load="imtcp")',
         `input(type="imtcp" port="${receiver.port}" address="127.0.0.1")`,
