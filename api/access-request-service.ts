@@ -24,14 +24,8 @@ import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import type { accessRequestWorkflow } from '../workflows/access-request.js';
 import { accessRequestRequesterKey, accessRequestStatusKey } from '../workflows/search-attributes.js';
 import { authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, submissionRecordedUpdate, type Asserted } from '../workflows/messages.js';
-import {
-  reviewView,
-  stateFromRecord,
-  toView,
-  withReviewsAndGrant,
-  type AccessRequestRecord,
-  type AccessRequestView,
-} from '../audit/read/access-request-view.js';
+import { reviewView, toView, type AccessRequestView } from '../audit/read/access-request-view.js';
+import { stateFromRecord, withReviewsAndGrant, type AccessRequestRecord } from '../db/access-request-record.js';
 import { canonicalJson } from '../contracts/canonical-json.js';
 import { Problem } from './problem.js';
 import { rejectionProblem, throwIfRejected } from './rejection-status.js';

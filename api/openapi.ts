@@ -12,6 +12,7 @@ import {
   tokenResponseSchema,
 } from './schemas.js';
 import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
+import { ACCESS_REQUEST_ID_PATTERN } from '../contracts/identifiers.js';
 import { problemSchema } from './problem.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
@@ -21,7 +22,7 @@ const rateLimited = {
   description: 'A per-user limit was reached; nothing was changed or recorded (RFC 9457 problem)',
   headers: { 'Retry-After': { description: 'Seconds until a retry can succeed', schema: { type: 'integer', minimum: 1 } } },
 };
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^ar-[0-9a-f-]{32,36}$' } };
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: ACCESS_REQUEST_ID_PATTERN.source } };
 const secured = { security: [{ bearer: [] }] };
 
 interface Operation {

@@ -145,18 +145,8 @@ async function main(argv: string[]): Promise<number> {
       else
         for (const r of rows)
           process.stdout.write(
-            [
-              r.at,
-              (r.username ?? '-').padEnd(12),
-              r.outcome.padEnd(8),
-              String(r.status).padEnd(4),
-              r.grantId ?? '-',
-              `jti=${r.jti ?? '-'}`,
-              r.route,
-              r.study ?? '',
-            ]
-              .join('  ')
-              .concat('\n'),
+            `${r.at}  ${(r.username ?? '-').padEnd(12)} ${r.outcome.padEnd(8)} ${String(r.status).padEnd(4)} ` +
+              `${r.grantId ?? '-'}  jti=${r.jti ?? '-'}  ${r.route} ${r.study ?? ''}\n`,
           );
       return 0;
     }

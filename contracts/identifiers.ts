@@ -16,4 +16,5 @@ export const usernameSchema = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'a us
 /** DICOM Patient ID (LO): at most 64 characters, no backslash or control characters. */
 export const patientIdSchema = safeText({ max: 64, min: 1, minMessage: 'name the patient' }).regex(/^[^\\]+$/, 'not a valid DICOM Patient ID');
 
-export const accessRequestIdSchema = z.string().regex(/^ar-[0-9a-f-]{32,36}$/, 'not an access request id');
+export const ACCESS_REQUEST_ID_PATTERN = /^ar-[0-9a-f-]{32,36}$/;
+export const accessRequestIdSchema = z.string().regex(ACCESS_REQUEST_ID_PATTERN, 'not an access request id');

@@ -13,7 +13,7 @@ import { dicomUid } from './identifiers.js';
  */
 export const PACS_TOKEN_ALGORITHM = 'ES256';
 /** What a verifier accepts: anything else is refused before any key is used. */
-export const PACS_TOKEN_ALGORITHMS: readonly string[] = [PACS_TOKEN_ALGORITHM];
+export const PACS_TOKEN_ALGORITHMS: readonly string[] = Object.freeze([PACS_TOKEN_ALGORITHM]);
 /** RFC 9068 access token: a JWT of another kind signed with the same key is never taken for one. */
 export const PACS_TOKEN_TYPE = 'at+jwt';
 /** The gateway's audience unless configured otherwise (GATEWAY_AUDIENCE). */
@@ -21,7 +21,7 @@ export const PACS_TOKEN_AUDIENCE = 'iar-pacs-gateway';
 /** Namespace of this product's own claims inside `extensions` (IHE IUA style). */
 export const EXTENSION_NAMESPACE = 'imaging_access_review';
 /** Registered claims every token carries; jose checks their values. */
-export const PACS_TOKEN_REQUIRED_CLAIMS: readonly string[] = ['exp', 'nbf', 'iat', 'jti', 'sub'];
+export const PACS_TOKEN_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['exp', 'nbf', 'iat', 'jti', 'sub']);
 
 /** What a token says. Times are epoch milliseconds, decided by the API (the workflow approved exactly these bounds). */
 export interface PacsTokenClaims {

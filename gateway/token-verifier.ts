@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { bearerJwt } from '../contracts/bearer-token.js';
+import { SELF_KEYED_HEADERS } from '../contracts/jose-headers.js';
 import { PACS_TOKEN_ALGORITHMS, PACS_TOKEN_REQUIRED_CLAIMS, PACS_TOKEN_TYPE, pacsTokenGrant } from '../contracts/pacs-token.js';
 import { Refusal } from './refusal.js';
 
-/** Header parameters that would let a token name its own key. */
-const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
 const MAX_CACHED = 10_000;
 
 export interface VerifiedToken {
@@ -55,7 +54,7 @@ export class TokenVerifier {
     } catch {
       throw new Refusal(401, 'BAD_TOKEN', 'The token is not a JWT.');
     }
-    const smuggled = FORBIDDEN_HEADERS.find((h) => h in header);
+    const smuggled = SELF_KEYED_HEADERS.find((h) => h in header);
     if (smuggled) throw new Refusal(401, 'BAD_TOKEN', `The token's header carries "${smuggled}", which is never accepted.`);
     if (typeof header.kid !== 'string') throw new Refusal(401, 'BAD_TOKEN', 'The token names no key (kid).');
     let payload: unknown;

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
 import { canonicalJson } from '../contracts/canonical-json.js';
+import { SELF_KEYED_HEADERS } from '../contracts/jose-headers.js';
 import { ROLES, type Principal } from '../domain/access-request.js';
 import {
   ASSERTION_AUDIENCE,
@@ -17,8 +18,6 @@ import { SIGNING_ALG, type ActiveKey } from './signing-keys.js';
 // API's signed word for who sent it: this principal, this action on this request, with
 // exactly this body, for a few minutes. Its own type and audience keep it from ever being
 // taken for a PACS token or an API login, and the other way round.
-
-const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
 
 /** Binds an assertion to one message: exported for tests that craft assertions of their own. */
 export function assertionDigest(subject: AssertionSubject): string {
@@ -63,7 +62,7 @@ export async function verifyPrincipalAssertion(keys: JWK[], assertion: string | 
   let payload: unknown;
   try {
     const header = decodeProtectedHeader(assertion);
-    if (FORBIDDEN_HEADERS.some((name) => name in header)) throw new Error('the header names its own key');
+    if (SELF_KEYED_HEADERS.some((name) => name in header)) throw new Error('the header names its own key');
     ({ payload } = await jwtVerify(assertion, createLocalJWKSet({ keys }), {
       algorithms: [SIGNING_ALG],
       issuer: ASSERTION_ISSUER,

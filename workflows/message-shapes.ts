@@ -1,7 +1,8 @@
 // What each message must look like before any rule is asked about it. The API sends only
 // well-formed messages; these checks are for anything else that reaches the Temporal port,
 // so that a wrongly typed field is refused at the door instead of failing a record later.
-// Pure and dependency-free: the workflow sandbox bundles it.
+// Pure: the workflow sandbox bundles it.
+import { REVIEW_DECISIONS } from '../domain/access-request.js';
 
 type Check = (value: unknown) => boolean;
 
@@ -28,7 +29,7 @@ const assertion = optional(isString);
 export const wellFormed = {
   review: shape({
     reviewer: principal,
-    decision: oneOf('approve', 'deny'),
+    decision: oneOf(...REVIEW_DECISIONS),
     comment: optional(isString),
     requestHash: isString,
     idempotencyKey: optional(isString),

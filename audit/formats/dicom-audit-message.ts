@@ -80,7 +80,7 @@ export function dicomAuditMessage(facts: AuditFacts): string {
         {
           UserID: facts.user,
           UserIsRequestor: 'true',
-          NetworkAccessPointID: facts.userAddress ?? undefined,
+          NetworkAccessPointID: facts.userAddress || undefined,
           NetworkAccessPointTypeCode: facts.userAddress ? '2' : undefined,
         },
         dcm('RoleIDCode', SOURCE_ROLE),
