@@ -1,4 +1,6 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { signCheckpoint } from '../audit/evidence/checkpoints.js';
 import type { TemporalSettings } from '../config/env-pieces.js';
 import type { Db } from '../db/client.js';
@@ -15,8 +17,43 @@ export function createCheckpointSigningActivities(db: Db, keys: SigningKeyStore)
   };
 }
 
+/** The SDK warns about this for every worker without workflows; this one has none by design. */
+const EXPECTED_WARNINGS = new Set(['No workflows registered, not polling for workflow tasks']);
+
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/** The Temporal runtime's messages (the SDK's and, forwarded, its core's) as lines of the process's own log. */
+class PinoTemporalLogger implements TemporalLogger {
+  constructor(private readonly target: Logger) {}
+
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    const at = level === 'WARN' && EXPECTED_WARNINGS.has(message) ? 'DEBUG' : level;
+    this.target[PINO_LEVEL[at]]({ ...meta }, message);
+  }
+  trace = (message: string, meta?: LogMetadata) => this.log('TRACE', message, meta);
+  debug = (message: string, meta?: LogMetadata) => this.log('DEBUG', message, meta);
+  info = (message: string, meta?: LogMetadata) => this.log('INFO', message, meta);
+  warn = (message: string, meta?: LogMetadata) => this.log('WARN', message, meta);
+  error = (message: string, meta?: LogMetadata) => this.log('ERROR', message, meta);
+}
+
+/**
+ * The API process's Temporal runtime, installed before the signing worker connects. By
+ * default the runtime takes SIGINT, SIGTERM, SIGQUIT and SIGUSR2 and stops every worker on
+ * them, behind the process's back: on SIGQUIT or SIGUSR2 the signing worker stopped and
+ * the API went on serving. Here the runtime takes no signal (api/main.ts owns them all), and
+ * its messages go to the API's log.
+ */
+export function installApiTemporalRuntime(log: Logger): void {
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new PinoTemporalLogger(log.child({ component: 'temporal' })),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+  });
+}
+
 export interface CheckpointSigningWorker {
-  /** Settles when the worker has stopped; rejects if it failed. */
+  /** Settles once the worker has stopped: rejects if it failed, or stopped without stop() asking. */
   readonly running: Promise<void>;
   stop(): Promise<void>;
 }
@@ -34,11 +71,19 @@ export async function startCheckpointSigningWorker(options: { temporal: Temporal
     taskQueue: signingTaskQueue(options.temporal.taskQueue),
     activities: createCheckpointSigningActivities(options.db, options.keys),
   });
-  const running = worker.run().finally(() => connection.close());
+  let asked = false;
+  const running = worker
+    .run()
+    .finally(() => connection.close())
+    .then(() => {
+      // A process that signs no checkpoint must not look as if it did.
+      if (!asked) throw new Error('the checkpoint signing worker stopped without being asked to');
+    });
   return {
     running,
     async stop() {
-      // The SDK's own SIGINT/SIGTERM handler may have begun the shutdown already.
+      asked = true;
+      // The SDK's own signal handler (where the runtime has one) may have begun the shutdown already.
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },

@@ -1,11 +1,13 @@
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { createApi } from './app.js';
-import { startCheckpointSigningWorker } from './checkpoint-signing-worker.js';
+import { installApiTemporalRuntime, startCheckpointSigningWorker } from './checkpoint-signing-worker.js';
 import { connectApiRuntime } from './runtime.js';
 
 const config = loadConfig();
 const log = createLogger('api', config.logLevel);
+// Before anything of Temporal's runtime starts: this process, not the runtime, answers signals.
+installApiTemporalRuntime(log);
 const runtime = await connectApiRuntime(config);
 // Makes the first keys (or rotates due ones) before the first caller needs them.
 const { kid } = await runtime.keys.activeKey();
@@ -34,8 +36,10 @@ function shutdown(code: number): void {
   });
   server.closeAllConnections();
 }
+// Failed, or stopped unasked: an API that cannot sign checkpoints says so by ending.
 signing.running.catch((error: Error) => {
-  log.error({ err: error.message }, 'the checkpoint signing worker failed; stopping');
+  if (stopping) return;
+  log.error({ err: error.message }, 'the checkpoint signing worker stopped; stopping');
   shutdown(1);
 });
 process.once('SIGINT', () => shutdown(0));

@@ -17,7 +17,12 @@ export const databaseEnv = {
 export const temporalEnv = {
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('access-requests'),
+  // Named in visibility queries between quotes (the history archive lists its own queue's cases).
+  TEMPORAL_TASK_QUEUE: z
+    .string()
+    .max(200)
+    .regex(/^[^\s'"\\]+$/, 'no spaces, quotes or backslashes')
+    .default('access-requests'),
 };
 
 export const logEnv = {

@@ -9,8 +9,8 @@ const workerEnv = {
   ...databaseEnv,
   ...temporalEnv,
   ...logEnv,
-  /** How often closed cases' histories are copied into the database. */
-  ARCHIVE_INTERVAL_SECONDS: z.coerce.number().min(1).max(86_400).default(30),
+  /** How often closed cases' histories are copied into the database (at most hourly: the workflow sleeps no longer). */
+  ARCHIVE_INTERVAL_SECONDS: z.coerce.number().min(1).max(3_600).default(30),
   /** The longest the audit chain's head goes unsigned while events arrive (cases closing sign sooner). */
   CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(900),
   /** The syslog collector for DICOM audit messages: tcp://host:port or tls://host:port. */
@@ -30,7 +30,11 @@ export interface WorkerConfig {
   databaseUrl: string;
   temporal: TemporalSettings;
   logLevel: string;
-  /** What the worker's background workflows are started (or re-set) with. */
+  /**
+   * The background passes' intervals. Each pass run on this worker reports the next one's
+   * interval from here, so a changed setting takes effect at the next pass; with workers of
+   * different settings, the worker that ran the pass decides.
+   */
   background: {
     archiveIntervalMs: number;
     checkpointPollMs: number;

@@ -13,7 +13,7 @@ const db = createDb(config.databaseUrl);
 const clientConnection = await Connection.connect({ address: config.temporal.address });
 const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
 const forwarder = config.auditSyslog ? new AuditForwarder(db, new SyslogSender(config.auditSyslog)) : undefined;
-const { worker, connection } = await createAccessRequestWorker({ ...config.temporal, db, temporal, forwarder });
+const { worker, connection } = await createAccessRequestWorker({ ...config.temporal, db, temporal, forwarder, background: config.background });
 const background = await startBackgroundWork(temporal, config);
 log.info({ taskQueue: config.temporal.taskQueue, background }, 'worker running');
 if (config.auditSyslog) log.info({ collector: config.auditSyslog.url }, 'forwarding DICOM audit messages to syslog');

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../workflows/location.js';
-import { createBackgroundActivities } from '../activities/background-work.js';
+import { createBackgroundActivities, type BackgroundSettings } from '../activities/background-work.js';
 import { createPrincipalActivities } from '../activities/principals.js';
 import { createRecordActivities } from '../activities/records.js';
 import type { AuditForwarder } from '../audit/forwarding/audit-forwarder.js';
@@ -18,6 +18,8 @@ export async function createAccessRequestWorker(options: {
   db: Db;
   /** For the history archive's activity, which reads Temporal's visibility and histories. */
   temporal: Client;
+  /** This worker's settings for the background passes: each pass reports the next one's interval from here. */
+  background: BackgroundSettings;
   /** Absent on a worker without a syslog collector: its forwarding activity then fails, to be retried elsewhere. */
   forwarder?: AuditForwarder;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -30,7 +32,13 @@ export async function createAccessRequestWorker(options: {
     activities: {
       ...createRecordActivities(options.db),
       ...createPrincipalActivities(options.db),
-      ...createBackgroundActivities({ db: options.db, temporal: options.temporal, forwarder: options.forwarder }),
+      ...createBackgroundActivities({
+        db: options.db,
+        temporal: options.temporal,
+        taskQueue: options.taskQueue,
+        settings: options.background,
+        forwarder: options.forwarder,
+      }),
     },
   });
   return { worker, connection };

@@ -1,8 +1,6 @@
-import { defineSignal } from '@temporalio/workflow';
-
-// The worker's background work as Temporal workflows: what their ids, inputs and messages
-// are, shared by the workflows, the worker that starts them and the API that signs for
-// one of them. Each job is one workflow per task queue, however many processes serve it.
+// The worker's background work as Temporal workflows: what their ids and inputs are, shared
+// by the workflows, the worker that starts them and the API that signs for one of them. Each
+// job is one workflow per task queue, however many processes serve it.
 
 export const BACKGROUND_JOBS = {
   'history-archive': 'historyArchiveWorkflow',
@@ -14,7 +12,8 @@ export type BackgroundJob = keyof typeof BACKGROUND_JOBS;
 /**
  * Fixed per job and task queue, so that a second worker process joins the running workflow
  * instead of starting another. The task queue is part of it because deployments (and test
- * runs) that share a namespace are told apart by their task queues.
+ * runs) that share a namespace are told apart by their task queues. A background workflow
+ * refuses to run under any other id.
  */
 export function backgroundWorkflowId(job: BackgroundJob, taskQueue: string): string {
   return `${job}@${taskQueue}`;
@@ -28,42 +27,30 @@ export function signingTaskQueue(taskQueue: string): string {
   return `${taskQueue}-signing`;
 }
 
-export interface PassSettings {
-  /** The pause between the end of one pass and the start of the next. */
-  intervalMs: number;
-}
-
-export interface CheckpointSettings extends PassSettings {
-  /** The longest the chain's head goes unsigned while events arrive (a closed case signs sooner). */
-  maxUnsignedMs: number;
-}
-
 /**
- * A job's run: its settings, what it carries from one pass to the next, and how many passes
- * a run makes before it continues as new (tests lower it; otherwise PASSES_PER_RUN).
+ * A job's run: what it carries from one pass to the next, and how many passes a run makes
+ * before it continues as new (tests lower it; otherwise PASSES_PER_RUN). No settings: anyone
+ * who reaches the Temporal frontend can start a workflow, so a start says nothing the
+ * workflow trusts. The pause between passes comes from the pass itself, which runs on a
+ * worker of ours.
  */
-export interface BackgroundInput<Settings extends PassSettings, State> {
-  settings: Settings;
+export interface BackgroundInput<State> {
   state: State;
   passesPerRun?: number;
 }
 
 export interface ArchiveState {
-  /** The close time (ISO 8601) of the newest case seen archived: later passes list from there. */
+  /**
+   * The close time (ISO 8601) of the newest case the listing showed: later passes list from
+   * there. Only a shortcut: each pass also archives every ended case the database holds
+   * without an archive, so nothing depends on it.
+   */
   since?: string;
 }
 
-export type HistoryArchiveInput = BackgroundInput<PassSettings, ArchiveState>;
-export type AuditCheckpointInput = BackgroundInput<CheckpointSettings, null>;
-export type AuditForwardingInput = BackgroundInput<PassSettings, null>;
-
-/**
- * Sent with every start. A workflow id outlives any one worker process, so a worker started
- * with other intervals re-sets the running workflow instead of being ignored by it.
- */
-export function settingsSignal<Settings extends PassSettings>() {
-  return defineSignal<[Settings]>('settings');
-}
+export type HistoryArchiveInput = BackgroundInput<ArchiveState>;
+export type AuditCheckpointInput = BackgroundInput<null>;
+export type AuditForwardingInput = BackgroundInput<null>;
 
 export interface SignedCheckpoint {
   seq: string;

@@ -110,7 +110,7 @@ describe('a case timeline', () => {
   it('is rebuilt from the archive once Temporal has deleted the history', async () => {
     const live = (await api.call('GET', `/api/cases/${caseId}/timeline`, { token: frank })).body as { entries: TimelineEntry[] };
     const description = await api.temporal.workflow.getHandle(caseId).describe();
-    const archiver = new HistoryArchiver(api.temporal, api.db);
+    const archiver = new HistoryArchiver(api.temporal, api.db, api.config.temporal.taskQueue);
     // The worker's own archiver may have been first; either way the case is archived once.
     await archiver.archiveCase(caseId, description.runId, description.closeTime!);
     expect(await archiver.archiveCase(caseId, description.runId, description.closeTime!)).toBe(false);

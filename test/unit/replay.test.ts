@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordedWorkflowId } from '../../audit/evidence/replay-case.js';
 import { WORKFLOWS_PATH } from '../../workflows/location.js';
@@ -30,6 +30,39 @@ async function replay(workflowsPath: string): Promise<ReplayResult[]> {
   return results;
 }
 
+// The background workflows' histories (scripts/record-background-histories.ts), each file
+// named by its workflow id: background/ holds each job's first run and a refused start,
+// continued/ the run each continued as, before-interval-from-pass/ the runs of the code that
+// took its intervals from a settings signal, which a deployed workflow may still be in.
+const readBackground = (sub: string) => {
+  const dir = path.join(folder, 'background', sub);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => {
+      const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+      const taskQueue = history.events?.[0]?.workflowExecutionStartedEventAttributes?.taskQueue?.name ?? '';
+      return { name: path.join('background', sub, path.basename(f, '.json')), workflowId: path.basename(f, '.json'), taskQueue, history };
+    });
+};
+const background = [...readBackground(''), ...readBackground('continued'), ...readBackground('before-interval-from-pass')];
+
+/**
+ * Replays the background histories of one task queue at a time, on that queue: the workflows
+ * check their id against the task queue they run on. ReplayWorkerOptions leaves the task
+ * queue out of its type, but the replayer takes it (Worker.constructReplayWorker spreads the
+ * options over its made-up queue).
+ */
+async function replayBackground(workflowsPath: string): Promise<{ name: string; error?: Error }[]> {
+  const results: { name: string; error?: Error }[] = [];
+  for (const taskQueue of new Set(background.map((h) => h.taskQueue))) {
+    const batch = background.filter((h) => h.taskQueue === taskQueue);
+    const options = { workflowsPath, taskQueue } as ReplayWorkerOptions;
+    let i = 0;
+    for await (const result of Worker.runReplayHistories(options, batch)) results.push({ name: batch[i++]!.name, error: result.error });
+  }
+  return results;
+}
+
 beforeAll(() => {
   // The non-determinism below is expected; keep the core's warnings about it out of the output.
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
@@ -44,6 +77,33 @@ describe('workflow replay', () => {
   it('replays every recorded history with the current workflow code', async () => {
     const results = await replay(WORKFLOWS_PATH);
     expect(results.map((r) => [nameOf.get(r.workflowId), r.error?.message])).toEqual(histories.map((h) => [h.name, undefined]));
+  }, 120_000);
+
+  it('has recorded histories for every background job, continued as new, and a refused start', () => {
+    const jobs = ['audit-checkpoint', 'audit-forwarding', 'history-archive'].map((job) => `${job}@background-histories`);
+    expect(background.map((h) => h.name).sort()).toEqual(
+      [
+        ...jobs.map((id) => `background/${id}`),
+        'background/history-archive@another-queue',
+        ...jobs.map((id) => `background/continued/${id}`),
+        ...jobs.map((id) => `background/before-interval-from-pass/${id}`),
+      ].sort(),
+    );
+  });
+
+  it('replays every background history with the current workflow code', async () => {
+    const results = await replayBackground(WORKFLOWS_PATH);
+    expect(results.map((r) => [r.name, r.error?.message])).toEqual(background.map((h) => [h.name, undefined]));
+  }, 120_000);
+
+  it('fails on a background workflow change that is not replay-safe', async () => {
+    const changed = fileURLToPath(new URL('../fixtures/nondeterministic-background/index.ts', import.meta.url));
+    const results = await replayBackground(changed);
+    expect(results).toHaveLength(background.length);
+    for (const result of results) {
+      expect(result.error, result.name).toBeDefined();
+      expect(result.error!.name, result.name).toMatch(/Determinism/);
+    }
   }, 120_000);
 
   it('fails on a workflow change that is not replay-safe', async () => {
