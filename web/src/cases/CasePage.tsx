@@ -1,0 +1,133 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router';
+import { api, apiResponse, type Timeline, type TimelineEntry } from '../api/client';
+import { keys, useRequest, useWebConfig } from '../api/queries';
+import { RequestDetails } from '../ui/RequestDetails';
+import { StatusBadge } from '../ui/StatusBadge';
+import { useFormat } from '../ui/format';
+import { Empty, ErrorMessage, Loading } from '../ui/status';
+
+/** The Temporal Web UI's page for a case's workflow (its id is the request id). */
+function temporalLink(base: string, caseId: string): string {
+  const root = base.replace(/\/+$/, '');
+  const namespace = root.includes('/namespaces/') ? root : `${root}/namespaces/default`;
+  return `${namespace}/workflows/${encodeURIComponent(caseId)}`;
+}
+
+/** Hands the browser a file: the fetched body as a blob URL, clicked, then released. */
+function download(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function CasePage() {
+  const { id = '' } = useParams();
+  const { t } = useTranslation();
+  const request = useRequest(id);
+  const config = useWebConfig();
+  const timeline = useQuery({
+    queryKey: keys.timeline(id),
+    queryFn: ({ signal }) => api<Timeline>(`/api/cases/${encodeURIComponent(id)}/timeline`, { signal }),
+  });
+  const evidence = useMutation({
+    mutationFn: async () => {
+      const response = await apiResponse(`/api/cases/${encodeURIComponent(id)}/evidence`);
+      download(await response.blob(), `${id}.evidence.json`);
+    },
+  });
+
+  return (
+    <div className="page">
+      <p>
+        <Link to="/cases">{t('cases.back')}</Link>
+      </p>
+      <h1>{t('cases.caseTitle', { id })}</h1>
+      {request.isPending && <Loading />}
+      {request.isError && <ErrorMessage error={request.error} onRetry={() => void request.refetch()} />}
+      {request.data && (
+        <section className="card" aria-labelledby="case-details">
+          <div className="request-head">
+            <h2 id="case-details">{t('cases.details')}</h2>
+            <StatusBadge status={request.data.status} />
+          </div>
+          <RequestDetails request={request.data} showRequester />
+        </section>
+      )}
+      <div className="actions">
+        <button type="button" className="button" onClick={() => evidence.mutate()} disabled={evidence.isPending}>
+          {t('cases.evidence')}
+        </button>
+        {config.data?.temporalUiUrl && (
+          <a className="button secondary" href={temporalLink(config.data.temporalUiUrl, id)} target="_blank" rel="noreferrer noopener">
+            {t('cases.temporal')}
+          </a>
+        )}
+      </div>
+      {evidence.isPending && <Loading label={t('cases.evidencePreparing')} />}
+      {evidence.isError && <ErrorMessage error={evidence.error} />}
+      <section className="card" aria-labelledby="case-timeline">
+        <h2 id="case-timeline">{t('cases.timeline')}</h2>
+        {timeline.isPending && <Loading />}
+        {timeline.isError && <ErrorMessage error={timeline.error} onRetry={() => void timeline.refetch()} />}
+        {timeline.data && (
+          <>
+            <p className="muted">{t(`cases.historySource.${timeline.data.historySource}`)}</p>
+            {timeline.data.entries.length === 0 ? <Empty>{t('cases.noEntries')}</Empty> : <TimelineList entries={timeline.data.entries} />}
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
+
+const FACT_KEYS = ['decision', 'status', 'reason', 'activity', 'study'] as const;
+
+/** The codes an entry carries (decision, HTTP status, reason, activity, study), labelled in the page's language. */
+function TimelineFacts({ entry }: { entry: TimelineEntry }) {
+  const { t } = useTranslation();
+  const facts = FACT_KEYS.flatMap((key) => {
+    const value = entry.detail[key];
+    return typeof value === 'string' || typeof value === 'number' ? [[key, String(value)] as const] : [];
+  });
+  if (facts.length === 0) return null;
+  return (
+    <span className="facts">
+      {facts.map(([key, value]) => (
+        <span key={key} className="fact">
+          {t(`timeline.fact.${key}`)} <code>{value}</code>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+function TimelineList({ entries }: { entries: TimelineEntry[] }) {
+  const { t, i18n } = useTranslation();
+  const format = useFormat();
+  const english = (i18n.resolvedLanguage ?? i18n.language).startsWith('en');
+  return (
+    <ol className="timeline">
+      {entries.map((entry, index) => {
+        const kindKey = `timeline.kind.${entry.kind}`;
+        return (
+          <li key={`${entry.at}-${index}`} className={`timeline-entry source-${entry.source}`}>
+            <time dateTime={entry.at}>{format.dateTime(entry.at)}</time>
+            <span className="source-tag">{t(`timeline.source.${entry.source}`)}</span>
+            <span className="kind">{i18n.exists(kindKey) ? t(kindKey) : entry.kind}</span>
+            {entry.actor && <span className="actor">{t('timeline.by', { actor: entry.actor })}</span>}
+            <TimelineFacts entry={entry} />
+            {/* The server's summary is English prose; other languages get the facts above. */}
+            {english && <span className="summary">{entry.summary}</span>}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
