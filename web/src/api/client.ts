@@ -121,7 +121,8 @@ export function query(params: Record<string, string | number | undefined>): stri
 }
 
 export interface WebConfig {
-  gatewayUrl: string;
+  /** The PACS gateway's origin as the browser reaches it; null when the API was not told. */
+  gatewayUrl: string | null;
   temporalUiUrl: string | null;
   auth: 'dev-login' | 'oidc';
   languages: string[];

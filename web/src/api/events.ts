@@ -62,8 +62,8 @@ export function useLiveEvents(token: string | null): void {
             const parsed = parseEventStream(buffer + value);
             buffer = parsed.rest;
             for (const event of parsed.events) {
-              if (event.event !== 'access-request') continue;
-              void client.invalidateQueries({ queryKey: keys.requests });
+              // `resync`: more changed than the server lists one by one; reload everything all the same.
+              if (event.event === 'access-request' || event.event === 'resync') void client.invalidateQueries({ queryKey: keys.requests });
             }
           }
         } catch {

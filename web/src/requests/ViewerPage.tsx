@@ -35,7 +35,7 @@ export function ViewerPage() {
   if (request.isError) return <ErrorMessage error={request.error} onRetry={() => void request.refetch()} />;
   if (config.isError) return <ErrorMessage error={config.error} onRetry={() => void config.refetch()} />;
   const view = request.data;
-  const root = dicomWebRoot(config.data.gatewayUrl);
+  const root = config.data.gatewayUrl ? dicomWebRoot(config.data.gatewayUrl) : null;
 
   return (
     <div className="page viewer-page">
@@ -53,6 +53,10 @@ export function ViewerPage() {
             {view.status !== 'ACTIVE' ? t(`viewer.stopped.${view.status}`, { defaultValue: t('viewer.stopped.notActive') }) : t('viewer.stopped.notActive')}
           </p>
         </div>
+      ) : root === null ? (
+        <p className="error" role="alert">
+          {t('viewer.noGateway')}
+        </p>
       ) : (
         <>
           <TokenLine expiresAt={pacs.expiresAt} grantEnds={view.grant?.expiresAt ?? null} />
