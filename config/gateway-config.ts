@@ -20,6 +20,11 @@ const gatewayEnv = {
   REVOCATION_MAX_STALENESS_SECONDS: z.coerce.number().min(1).max(300).default(5),
   ACCESS_JOURNAL_DIR: z.string().default('.data/gateway-journal'),
   CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  /**
+   * The web app's origins (comma-separated, e.g. http://127.0.0.1:3000): the only pages whose
+   * scripts may read the gateway's answers (CORS). Unset: none, as before.
+   */
+  WEB_ORIGINS: z.string().default(''),
 };
 
 export interface GatewayConfig {
@@ -34,7 +39,29 @@ export interface GatewayConfig {
   revocationMaxStalenessMs: number;
   journalDir: string;
   clockToleranceSeconds: number;
+  /** Exact origins (scheme://host:port) allowed to read answers from a browser. */
+  webOrigins: string[];
   logLevel: string;
+}
+
+/** Each entry must be an origin and nothing more: a path, a wildcard or `null` is a mistake, refused. */
+function webOrigins(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      let origin: string;
+      try {
+        origin = new URL(entry).origin;
+      } catch {
+        throw new ConfigError(`WEB_ORIGINS: ${JSON.stringify(entry)} is not an origin (scheme://host[:port]).`);
+      }
+      if (origin === 'null' || origin !== entry.replace(/\/$/, '')) {
+        throw new ConfigError(`WEB_ORIGINS: ${JSON.stringify(entry)} is not an origin (scheme://host[:port], nothing after).`);
+      }
+      return origin;
+    });
 }
 
 /** Reads and checks the gateway's environment; fails closed on anything missing. */
@@ -55,6 +82,7 @@ export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): Gate
     revocationMaxStalenessMs: env.REVOCATION_MAX_STALENESS_SECONDS * 1000,
     journalDir: env.ACCESS_JOURNAL_DIR,
     clockToleranceSeconds: env.CLOCK_TOLERANCE_SECONDS,
+    webOrigins: webOrigins(env.WEB_ORIGINS),
     logLevel: env.LOG_LEVEL,
   };
 }

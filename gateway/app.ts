@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AccessJournal } from './access-journal.js';
 import { AccessRecorder } from './access-recorder.js';
 import { authorize } from './authorize.js';
+import { webCors } from './cors.js';
 import { passThrough, sendWatermarked } from './delivery.js';
 import { parseDicomwebPath } from './dicomweb-route.js';
 import type { GrantStatus } from './grant-status.js';
@@ -21,6 +22,8 @@ export interface GatewayDeps {
   hierarchy: StudyHierarchy;
   journal: AccessJournal;
   log: Logger;
+  /** The web app's origins, whose pages may read answers (CORS); none when absent. */
+  webOrigins?: readonly string[];
 }
 
 /** The DICOMweb reverse proxy. Fails closed: anything it cannot confirm, it refuses. */
@@ -28,6 +31,8 @@ export function createGateway(deps: GatewayDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  // First: a preflight carries no token and reads nothing, so it never reaches the pipeline.
+  app.use(webCors(deps.webOrigins ?? []));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

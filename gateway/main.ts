@@ -30,6 +30,7 @@ const app = createGateway({
   hierarchy: new StudyHierarchy(pacs),
   journal,
   log,
+  webOrigins: config.webOrigins,
 });
 const server = app.listen(config.port, config.host, () => {
   log.info({ url: `http://${config.host}:${config.port}/dicom-web`, revocationMaxStalenessMs: config.revocationMaxStalenessMs }, 'PACS gateway listening');

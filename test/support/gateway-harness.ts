@@ -39,7 +39,7 @@ export interface GatewayHarness {
 export async function startGateway(
   api: ApiHarness,
   pacs: { dicomwebUrl: string; username: string; password: string },
-  options: { stalenessMs?: number; databaseUrl?: string; journalDir?: string } = {},
+  options: { stalenessMs?: number; databaseUrl?: string; journalDir?: string; webOrigins?: string[] } = {},
 ): Promise<GatewayHarness> {
   const db = createDb(options.databaseUrl ?? api.config.databaseUrl, { maxConnections: 4 });
   const log = createLogger('gateway-test', 'silent');
@@ -61,6 +61,7 @@ export async function startGateway(
     hierarchy: new StudyHierarchy(client),
     journal,
     log,
+    webOrigins: options.webOrigins ?? [],
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
