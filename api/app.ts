@@ -10,7 +10,9 @@ import { notFound, Problem, problemHandler } from './problem.js';
 import { accessRequestRoutes } from './routes/access-requests.js';
 import { caseRoutes } from './routes/cases.js';
 import { devLoginRoutes } from './routes/dev-login.js';
+import { eventRoutes } from './routes/events.js';
 import { systemRoutes } from './routes/system.js';
+import { securityHeaders, webAppFiles, webConfigRoutes } from './web-app.js';
 
 export interface ApiDeps {
   config: AppConfig;
@@ -45,9 +47,9 @@ export function createApi(deps: ApiDeps): express.Express {
       // Paths and status only: bodies and Authorization headers never reach the log.
       deps.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
-    res.set('X-Content-Type-Options', 'nosniff');
     next();
   });
+  app.use(securityHeaders(deps.config));
   // Answers here can name patients, and dev login hands out tokens: nothing may keep a copy.
   app.use(['/api', '/auth'], (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -58,6 +60,8 @@ export function createApi(deps: ApiDeps): express.Express {
 
   app.use(systemRoutes(deps.db, deps.temporal, deps.keys, deps.config.temporal.namespace, deps.config.policy.maxDurationMinutes));
   app.use(devLoginRoutes(deps.config, deps.db, deps.keys));
+  // Public, before the bearer check below: the page reads it before anyone has signed in.
+  app.use(webConfigRoutes(deps.config));
   app.use('/api', async (req, res, next) => {
     try {
       res.locals.principal = await authenticate(req.get('authorization'));
@@ -68,6 +72,9 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   app.use(accessRequestRoutes(service, deps.config, deps.db));
   app.use(caseRoutes(deps.db, deps.temporal, deps.keys));
+  app.use(eventRoutes(deps.db, deps.log));
+  // Last before 404: the web app never shadows an API route.
+  app.use(webAppFiles(deps.config));
   app.use(notFound);
   app.use(problemHandler(deps.log));
   return app;

@@ -14,6 +14,7 @@ import {
 import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
 import { ACCESS_REQUEST_ID_PATTERN } from '../contracts/identifiers.js';
 import { problemSchema } from './problem.js';
+import { webConfigSchema } from './web-app.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
 const problem = { description: 'RFC 9457 problem', content: { 'application/problem+json': { schema: z.toJSONSchema(problemSchema) } } };
@@ -87,6 +88,21 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
     },
     '/api/access-requests/{id}/tokens': {
       post: { summary: 'A short-lived PACS token for an active grant (requester)', response: [201, tokenResponseSchema], params: [idParam], rateLimited: true },
+    },
+    '/api/events': {
+      get: {
+        summary:
+          'Server-sent events (text/event-stream, read with fetch: the Authorization header is needed): `access-request` {id, status, updatedAt} ' +
+          'when a request you may see changes; `resync` when too much changed at once; a heartbeat comment every 15 s; ends when the token expires',
+        response: [200, null],
+      },
+    },
+    '/api/web-config': {
+      get: {
+        summary: 'What the web app needs before sign-in: the PACS gateway and Temporal UI addresses, the way to sign in, the languages',
+        response: [200, webConfigSchema],
+        public: true,
+      },
     },
     '/api/cases': {
       get: {

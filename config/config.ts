@@ -62,6 +62,12 @@ const apiEnv = {
     .max(60 * 24 * 7)
     .default(8 * 60),
   POLICY_REQUIRE_DISTINCT_ROLES: flag.default(true),
+  /** The PACS gateway as the browser reaches it: the web app loads images from it (and the CSP allows it). */
+  GATEWAY_PUBLIC_URL: z.string().url().optional(),
+  /** The Temporal Web UI, linked from a case for those allowed to see its workflow. */
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  /** The built web app (vite build); unset: web/dist beside this checkout's sources. */
+  WEB_DIST_DIR: z.string().min(1).optional(),
 };
 
 export interface OidcConfig {
@@ -85,6 +91,8 @@ export interface AppConfig {
   pacs: PacsSettings | null;
   /** Per user, in any 60 seconds (tokens: `tokens.ratePerMinute`). */
   rateLimits: { devLoginPerMinute: number; submissionsPerMinute: number; reviewsPerMinute: number; refusedReviewsPerMinute: number };
+  /** What the web app is told (GET /api/web-config) and where its built files are. */
+  web: { gatewayUrl: string | null; temporalUiUrl: string | null; distDir: string | null };
   logLevel: string;
 }
 
@@ -134,6 +142,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       submissionsPerMinute: env.SUBMISSION_RATE_LIMIT_PER_MINUTE,
       reviewsPerMinute: env.REVIEW_RATE_LIMIT_PER_MINUTE,
       refusedReviewsPerMinute: env.REFUSED_REVIEW_RATE_LIMIT_PER_MINUTE,
+    },
+    web: {
+      // Origins only: the CSP's connect-src names an origin, and the page adds the paths.
+      gatewayUrl: env.GATEWAY_PUBLIC_URL ? new URL(env.GATEWAY_PUBLIC_URL).origin : null,
+      temporalUiUrl: env.TEMPORAL_UI_URL ? env.TEMPORAL_UI_URL.replace(/\/+$/, '') : null,
+      distDir: env.WEB_DIST_DIR ?? null,
     },
     logLevel: env.LOG_LEVEL,
   };
