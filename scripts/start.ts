@@ -15,6 +15,7 @@ import { findOrBuildTemporalCli } from './lib/temporal-cli.js';
 import { ORTHANC_MISSING, orthancInstalled, startOrthanc } from './lib/orthanc-server.js';
 import { loadSyntheticStudies, syntheticStudies } from './lib/synthetic-studies.js';
 import { startTemporalDevServer } from './lib/temporal-server.js';
+import { buildWebIfStale, webBuildIsCurrent } from './lib/web-build.js';
 
 // The data folder holds patient images, the database and sealed keys: this user's alone.
 // Set before anything is created; every child (PGlite, Temporal, Orthanc) inherits it.
@@ -109,6 +110,10 @@ async function main(): Promise<void> {
   await seedDemoDirectory(db);
   await db.$disconnect();
 
+  // Before the servers: a web app that does not build stops the start here, not in a browser.
+  step(webBuildIsCurrent() ? 'the web app is built and current' : 'building the web app (vite build into web/dist)...');
+  await buildWebIfStale();
+
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
   let temporalUi: string | undefined;
   if (temporalAddress) {
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
     temporalUi = server.uiUrl;
   }
 
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -148,9 +154,14 @@ async function main(): Promise<void> {
   const pacsEnv = pacs ? { PACS_DICOMWEB_URL: pacs.dicomwebUrl, PACS_USERNAME: pacs.username, PACS_PASSWORD: pacs.password } : {};
   step('starting the API...');
   const apiLog = path.join(logDir, 'api.log');
-  const api = startProcess('api', ...tsx('api/main.ts'), { env: { ...env, ...pacsEnv }, cwd: root, logFile: apiLog });
+  // The page learns both addresses from the API (GET /api/web-config); the gateway's is also
+  // the one origin besides the API's own that the page's CSP lets it connect to.
+  const webEnv = {
+    ...(pacs && !process.env.GATEWAY_PUBLIC_URL ? { GATEWAY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}` } : {}),
+    ...(temporalUi && !process.env.TEMPORAL_UI_URL ? { TEMPORAL_UI_URL: temporalUi } : {}),
+  };
+  const api = startProcess('api', ...tsx('api/main.ts'), { env: { ...env, ...pacsEnv, ...webEnv }, cwd: root, logFile: apiLog });
   watch(api, apiLog);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor(`the API at ${apiUrl}/healthz (log: ${apiLog})`, async () => (await fetch(`${apiUrl}/healthz`)).ok, { process: api, timeoutMs: 120_000 });
 
   let gatewayUrl: string | undefined;
@@ -168,6 +179,8 @@ async function main(): Promise<void> {
         PACS_USERNAME: pacs.username,
         PACS_PASSWORD: pacs.password,
         ACCESS_JOURNAL_DIR: path.join(dataDir, 'gateway-journal'),
+        // The web app's pages, and only they, may read the gateway's answers from a browser.
+        WEB_ORIGINS: process.env.WEB_ORIGINS ?? [apiUrl, `http://localhost:${apiPort}`].join(','),
       },
     });
     watch(gateway, gatewayLog);
@@ -216,6 +229,9 @@ function printWelcome(apiUrl: string, temporalUi: string | undefined, gatewayUrl
     `$(curl -s -X POST ${apiUrl}/auth/dev-login -H 'content-type: application/json' -d '{"username":"${user}"}' | jq -r .access_token)`;
   process.stdout.write(`
 Imaging access review is running.
+
+  Open ${apiUrl}/   (the web app; sign in as one of the demo users below)
+
   API:              ${apiUrl}   (OpenAPI: ${apiUrl}/openapi.json, JWKS: ${apiUrl}/.well-known/jwks.json)
   Temporal Web UI:  ${temporalUi ?? '(external Temporal server)'}
   Background work:  workflows ${backgroundWork()}
