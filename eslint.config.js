@@ -7,7 +7,7 @@ export default tseslint.config(
   { ignores: ['node_modules/', 'generated/', 'test/histories/**/*.json', '.data/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  { languageOptions: { globals: globals.node } },
+  { ignores: ['web/src/**'], languageOptions: { globals: globals.node } },
   {
     rules: {
       // Unused names are mistakes; a leading underscore says "on purpose".
@@ -17,6 +17,11 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       'no-console': 'error',
     },
+  },
+  {
+    // The web app runs in the browser: its globals, not Node's.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['test/**/*.ts'],
