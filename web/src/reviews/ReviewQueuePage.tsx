@@ -12,24 +12,35 @@ export function ReviewQueuePage() {
   const { t } = useTranslation();
   const { user } = useSession();
   const pending = useRequestList('PENDING_REVIEW');
+  // Kept at page level: a decided request may leave the queue (no longer pending) as soon as it refreshes.
+  const [done, setDone] = useState<{ decision: 'approve' | 'deny'; request: AccessRequestView } | null>(null);
   // Never one's own; newest first. What one has already decided stays, marked, until it leaves review.
   const queue = (pending.data ?? []).filter((request) => request.requester !== user?.username).sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
   return (
     <div className="page">
       <h1>{t('reviews.title')}</h1>
+      {done && (
+        <p className="success" role="status">
+          {t(`reviews.done.${done.decision}`, {
+            requester: done.request.requester,
+            patient: done.request.patientId,
+            status: t(`status.${done.request.status}`),
+          })}
+        </p>
+      )}
       {pending.isPending && <Loading />}
       {pending.isError && <ErrorMessage error={pending.error} onRetry={() => void pending.refetch()} />}
       {pending.isSuccess && queue.length === 0 && <Empty>{t('reviews.empty')}</Empty>}
       <ul className="request-list">
         {queue.map((request) => (
-          <QueueItem key={request.id} request={request} />
+          <QueueItem key={request.id} request={request} onDone={(decision, answer) => setDone({ decision, request: answer })} />
         ))}
       </ul>
     </div>
   );
 }
 
-function QueueItem({ request }: { request: AccessRequestView }) {
+function QueueItem({ request, onDone }: { request: AccessRequestView; onDone: (decision: 'approve' | 'deny', answer: AccessRequestView) => void }) {
   const { t } = useTranslation();
   const { user } = useSession();
   const mine = request.reviews.find((r) => r.reviewer === user?.username);
@@ -43,7 +54,10 @@ function QueueItem({ request }: { request: AccessRequestView }) {
         body: { ...body, requestHash: request.requestHash },
         headers: { 'Idempotency-Key': crypto.randomUUID() },
       }),
-    onSuccess: () => void client.invalidateQueries({ queryKey: keys.requests }),
+    onSuccess: (answer, body) => {
+      onDone(body.decision, answer);
+      void client.invalidateQueries({ queryKey: keys.requests });
+    },
   });
   const commentMissing = denying && review.error instanceof ApiError && review.error.code === 'COMMENT_REQUIRED';
   const onDeny = (event: FormEvent) => {
@@ -97,11 +111,6 @@ function QueueItem({ request }: { request: AccessRequestView }) {
       )}
       {review.isPending && <p role="status">{t('reviews.sending')}</p>}
       {review.isError && <ErrorMessage error={review.error} />}
-      {review.isSuccess && !mine && (
-        <p className="success" role="status">
-          {t(`reviews.done.${review.variables.decision}`)}
-        </p>
-      )}
     </li>
   );
 }
