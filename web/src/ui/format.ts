@@ -2,9 +2,19 @@ import { useTranslation } from 'react-i18next';
 
 // Dates and durations in the user's language and time zone, through Intl only.
 
+/**
+ * The browser's own locale when it is a variant of the chosen language (en-GB for English
+ * keeps day-month order), else the chosen language. The time zone is always the browser's.
+ */
+export function formattingLocale(language: string): string {
+  const base = language.split('-')[0]!.toLowerCase();
+  const preferred = (navigator.languages ?? [navigator.language]).find((tag) => tag.split('-')[0]!.toLowerCase() === base);
+  return preferred ?? language;
+}
+
 export function useFormat() {
   const { i18n } = useTranslation();
-  const locale = i18n.resolvedLanguage ?? i18n.language;
+  const locale = formattingLocale(i18n.resolvedLanguage ?? i18n.language);
   const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' });
   const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
   return {
