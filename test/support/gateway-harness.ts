@@ -39,7 +39,7 @@ export interface GatewayHarness {
 export async function startGateway(
   api: ApiHarness,
   pacs: { dicomwebUrl: string; username: string; password: string },
-  options: { stalenessMs?: number; databaseUrl?: string; journalDir?: string; webOrigins?: string[] } = {},
+  options: { stalenessMs?: number; databaseUrl?: string; journalDir?: string; webOrigins?: string[]; port?: number } = {},
 ): Promise<GatewayHarness> {
   const db = createDb(options.databaseUrl ?? api.config.databaseUrl, { maxConnections: 4 });
   const log = createLogger('gateway-test', 'silent');
@@ -64,7 +64,7 @@ export async function startGateway(
     webOrigins: options.webOrigins ?? [],
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

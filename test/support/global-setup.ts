@@ -7,6 +7,7 @@ import { provisionDatabase, provisionTemporal, scratchDir, startWorkerProcess } 
 import { startOrthanc } from '../../scripts/lib/orthanc-server.js';
 import { freePort } from '../../scripts/lib/processes.js';
 import { loadSyntheticStudies } from '../../scripts/lib/synthetic-studies.js';
+import { buildWebIfStale } from '../../scripts/lib/web-build.js';
 import { PACS_STUDIES, TWICE_HELD_STUDY } from './pacs-studies.js';
 
 declare module 'vitest' {
@@ -20,6 +21,8 @@ declare module 'vitest' {
     pacsDicomwebUrl: string;
     pacsUsername: string;
     pacsPassword: string;
+    /** Why web/dist could not be built ('' when it is current): only the browser tests need it, and they fail with this. */
+    webBuildError: string;
   }
 }
 
@@ -28,10 +31,16 @@ export default async function setup(project: TestProject) {
   const workDir = scratchDir('iar-test-');
   process.stderr.write(`[iar] test servers' logs: ${workDir}\n`);
   const orthancDir = path.join(workDir, 'orthanc');
-  const [database, temporal, orthanc] = await Promise.all([
+  // Once per run, alongside the servers: the browser tests load the built web app from the API.
+  const webBuild = buildWebIfStale().then(
+    () => '',
+    (error: unknown) => (error instanceof Error ? error.message : String(error)),
+  );
+  const [database, temporal, orthanc, webBuildError] = await Promise.all([
     provisionDatabase(workDir),
     provisionTemporal(workDir),
     freePort().then((httpPort) => startOrthanc({ dataDir: orthancDir, httpPort, logFile: path.join(orthancDir, 'orthanc.log') })),
+    webBuild,
   ]);
   await loadSyntheticStudies(orthanc, PACS_STUDIES);
   // The same study UID under a second patient: the PACS holds it twice.
@@ -55,6 +64,7 @@ export default async function setup(project: TestProject) {
   project.provide('pacsDicomwebUrl', orthanc.dicomwebUrl);
   project.provide('pacsUsername', orthanc.username);
   project.provide('pacsPassword', orthanc.password);
+  project.provide('webBuildError', webBuildError);
 
   return async () => {
     await worker.stop();
