@@ -5,6 +5,7 @@ import { api, type TokenAnswer } from '../api/client';
 import { useWebConfig } from '../api/queries';
 import { ErrorMessage, Loading } from '../ui/status';
 import { useSession } from './session';
+import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 /** The seeded demo users of the embedded default (README, "Demo users"). */
 export const DEMO_USERS = [
@@ -19,6 +20,7 @@ export const DEMO_USERS = [
 
 export function SignInPage() {
   const { t } = useTranslation();
+  useDocumentTitle(t('auth.title'));
   const { user, endedBecause, signIn } = useSession();
   const config = useWebConfig();
   const login = useMutation({

@@ -7,6 +7,7 @@ import { RequestDetails } from '../ui/RequestDetails';
 import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
+import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 /** The Temporal Web UI's page for a case's workflow (its id is the request id). */
 function temporalLink(base: string, caseId: string): string {
@@ -30,6 +31,7 @@ function download(blob: Blob, filename: string): void {
 export function CasePage() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
+  useDocumentTitle(t('cases.caseTitle', { id }));
   const request = useRequest(id);
   const config = useWebConfig();
   const timeline = useQuery({

@@ -8,6 +8,7 @@ import { keys } from '../api/queries';
 import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
+import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 const TEXT_FILTERS = ['requester', 'reviewer', 'study', 'patient'] as const;
 type Filters = Record<(typeof TEXT_FILTERS)[number] | 'status' | 'purpose' | 'from' | 'to', string>;
@@ -22,6 +23,7 @@ function toIso(local: string): string | undefined {
 
 export function CaseSearchPage() {
   const { t } = useTranslation();
+  useDocumentTitle(t('cases.title'));
   const id = useId();
   const format = useFormat();
   const [draft, setDraft] = useState<Filters>(EMPTY);

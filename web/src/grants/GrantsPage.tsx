@@ -8,9 +8,11 @@ import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
 import { useNow } from '../ui/useNow';
+import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 export function GrantsPage() {
   const { t } = useTranslation();
+  useDocumentTitle(t('grants.title'));
   const active = useRequestList('ACTIVE');
   const grants = (active.data ?? []).slice().sort((a, b) => (a.grant?.expiresAt ?? '').localeCompare(b.grant?.expiresAt ?? ''));
   return (

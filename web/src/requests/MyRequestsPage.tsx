@@ -10,12 +10,17 @@ import { useFormat } from '../ui/format';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
 import { useNow } from '../ui/useNow';
 import { RequestForm } from './RequestForm';
+import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 export function MyRequestsPage() {
   const { t } = useTranslation();
+  useDocumentTitle(t('requests.title'));
   const { user } = useSession();
   const list = useRequestList();
   const mine = (list.data ?? []).filter((request) => request.requester === user?.username);
+  // What can still change first; what has ended below it.
+  const current = mine.filter((request) => request.status === 'PENDING_REVIEW' || request.status === 'ACTIVE');
+  const earlier = mine.filter((request) => request.status !== 'PENDING_REVIEW' && request.status !== 'ACTIVE');
   return (
     <div className="page">
       <h1>{t('requests.title')}</h1>
@@ -27,10 +32,20 @@ export function MyRequestsPage() {
           {list.isError && <ErrorMessage error={list.error} onRetry={() => void list.refetch()} />}
           {list.isSuccess && mine.length === 0 && <Empty>{t('requests.mine.empty')}</Empty>}
           <ul className="request-list">
-            {mine.map((request) => (
+            {current.map((request) => (
               <MyRequest key={request.id} request={request} />
             ))}
           </ul>
+          {earlier.length > 0 && (
+            <details className="earlier">
+              <summary>{t('requests.mine.earlier', { count: earlier.length })}</summary>
+              <ul className="request-list">
+                {earlier.map((request) => (
+                  <MyRequest key={request.id} request={request} />
+                ))}
+              </ul>
+            </details>
+          )}
         </section>
       </div>
     </div>

@@ -9,6 +9,7 @@ import { useFormat } from '../ui/format';
 import { ErrorMessage, Loading } from '../ui/status';
 import { useNow } from '../ui/useNow';
 import { dicomValue, dicomWebRoot, gatewayFetch, usePacsToken } from './pacs';
+import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 type DicomJson = Record<string, { Value?: unknown[] } | undefined>[];
 
@@ -23,6 +24,7 @@ function isGrantStop(error: unknown): boolean {
 export function ViewerPage() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
+  useDocumentTitle(t('viewer.documentTitle'));
   const request = useRequest(id);
   const config = useWebConfig();
   const status = request.data?.status;

@@ -7,9 +7,11 @@ import { useSession } from '../auth/session';
 import { RequestDetails } from '../ui/RequestDetails';
 import { StatusBadge } from '../ui/StatusBadge';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
+import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 export function ReviewQueuePage() {
   const { t } = useTranslation();
+  useDocumentTitle(t('reviews.title'));
   const { user } = useSession();
   const pending = useRequestList('PENDING_REVIEW');
   // Kept at page level: a decided request may leave the queue (no longer pending) as soon as it refreshes.
@@ -92,6 +94,8 @@ function QueueItem({ request, onDone }: { request: AccessRequestView; onDone: (d
               onChange={(e) => setComment(e.target.value)}
               rows={2}
               required
+              // Deny was just pressed: the reason is what comes next.
+              autoFocus
               aria-invalid={commentMissing}
               aria-describedby={`${id}-comment-hint`}
             />
