@@ -12,15 +12,20 @@ import { useNow } from '../ui/useNow';
 import { RequestForm } from './RequestForm';
 import { useDocumentTitle } from '../ui/useDocumentTitle';
 
+const RECENT_MS = 24 * 3600_000;
+
 export function MyRequestsPage() {
   const { t } = useTranslation();
   useDocumentTitle(t('requests.title'));
   const { user } = useSession();
   const list = useRequestList();
   const mine = (list.data ?? []).filter((request) => request.requester === user?.username);
-  // What can still change first; what has ended below it.
-  const current = mine.filter((request) => request.status === 'PENDING_REVIEW' || request.status === 'ACTIVE');
-  const earlier = mine.filter((request) => request.status !== 'PENDING_REVIEW' && request.status !== 'ACTIVE');
+  // What can still change, or ended within the day (a denial stays where it was seen), first;
+  // older endings folded below.
+  const now = useNow(60_000);
+  const recent = (request: AccessRequestView) => !request.endedAt || now - new Date(request.endedAt).getTime() < RECENT_MS;
+  const current = mine.filter(recent);
+  const earlier = mine.filter((request) => !recent(request));
   return (
     <div className="page">
       <h1>{t('requests.title')}</h1>

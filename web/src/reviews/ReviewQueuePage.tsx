@@ -5,6 +5,7 @@ import { api, ApiError, type AccessRequestView } from '../api/client';
 import { keys, useRequestList } from '../api/queries';
 import { useSession } from '../auth/session';
 import { RequestDetails } from '../ui/RequestDetails';
+import { useDepartmentName } from '../ui/department';
 import { StatusBadge } from '../ui/StatusBadge';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
 import { useDocumentTitle } from '../ui/useDocumentTitle';
@@ -45,6 +46,7 @@ export function ReviewQueuePage() {
 function QueueItem({ request, onDone }: { request: AccessRequestView; onDone: (decision: 'approve' | 'deny', answer: AccessRequestView) => void }) {
   const { t } = useTranslation();
   const { user } = useSession();
+  const department = useDepartmentName();
   const mine = request.reviews.find((r) => r.reviewer === user?.username);
   const id = useId();
   const client = useQueryClient();
@@ -69,7 +71,7 @@ function QueueItem({ request, onDone }: { request: AccessRequestView; onDone: (d
   return (
     <li className="request-item" aria-labelledby={`${id}-title`}>
       <div className="request-head">
-        <h2 id={`${id}-title`}>{t('reviews.itemTitle', { requester: request.requester, department: request.departmentId })}</h2>
+        <h2 id={`${id}-title`}>{t('reviews.itemTitle', { requester: request.requester, department: department(request.departmentId) })}</h2>
         <StatusBadge status={request.status} />
       </div>
       <RequestDetails request={request} showRequester />

@@ -1,11 +1,13 @@
 import { useTranslation } from 'react-i18next';
 import type { AccessRequestView } from '../api/client';
+import { useDepartmentName } from './department';
 import { useFormat } from './format';
 
 /** What was asked, as every reader sees it: studies, patient, purpose, justification, duration, reviews. */
 export function RequestDetails({ request, showRequester = false }: { request: AccessRequestView; showRequester?: boolean }) {
   const { t, i18n } = useTranslation();
   const format = useFormat();
+  const department = useDepartmentName();
   const purposeKey = `purposes.${request.purposeOfUse}`;
   return (
     <dl className="details">
@@ -14,7 +16,7 @@ export function RequestDetails({ request, showRequester = false }: { request: Ac
           <dt>{t('details.requester')}</dt>
           <dd>{request.requester}</dd>
           <dt>{t('details.department')}</dt>
-          <dd>{request.departmentId}</dd>
+          <dd>{department(request.departmentId)}</dd>
         </>
       )}
       <dt>{t('details.patient')}</dt>
