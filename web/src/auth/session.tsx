@@ -86,12 +86,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [client],
   );
 
-  useEffect(() => {
-    configureClient(
-      () => token,
-      () => signOut('expired'),
-    );
-  }, [token, signOut]);
+  // Set while rendering, not in an effect: the pages' first queries start in their own effects,
+  // which run before this provider's, and must already carry the token after a reload.
+  configureClient(
+    () => token,
+    () => signOut('expired'),
+  );
 
   // The session ends when the token does, whatever the page is doing.
   useEffect(() => {

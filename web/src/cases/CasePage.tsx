@@ -93,7 +93,12 @@ const FACT_KEYS = ['decision', 'status', 'reason', 'activity', 'study'] as const
 
 /** The codes an entry carries (decision, HTTP status, reason, activity, study), labelled in the page's language. */
 function TimelineFacts({ entry }: { entry: TimelineEntry }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  // A decision or a request status is said in words; codes without a message (HTTP status, reason, step) stay codes.
+  const say = (key: string, value: string) => {
+    const message = key === 'decision' ? `timeline.decision.${value}` : key === 'status' ? `status.${value}` : null;
+    return message && i18n.exists(message) ? t(message) : <code>{value}</code>;
+  };
   const facts = FACT_KEYS.flatMap((key) => {
     const value = entry.detail[key];
     return typeof value === 'string' || typeof value === 'number' ? [[key, String(value)] as const] : [];
@@ -103,7 +108,7 @@ function TimelineFacts({ entry }: { entry: TimelineEntry }) {
     <span className="facts">
       {facts.map(([key, value]) => (
         <span key={key} className="fact">
-          {t(`timeline.fact.${key}`)} <code>{value}</code>
+          {t(`timeline.fact.${key}`)} {say(key, value)}
         </span>
       ))}
     </span>

@@ -54,7 +54,7 @@ function Grant({ request }: { request: AccessRequestView }) {
       </div>
       {request.grant && (
         <p>
-          {t('grants.approvedBy', { approvers: request.grant.approvers.join(', '), when: format.dateTime(request.grant.activatedAt) })}{' '}
+          {t('grants.approvedBy', { approvers: format.list(request.grant.approvers), when: format.dateTime(request.grant.activatedAt) })}{' '}
           {expiresAt && t('grants.timeLeft', { time: format.countdown(new Date(expiresAt).getTime() - now) })}
         </p>
       )}

@@ -38,5 +38,7 @@ export function useFormat() {
       return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
     },
     number: (n: number) => new Intl.NumberFormat(locale).format(n),
+    /** "a, b and c" / "a、b和c". */
+    list: (items: string[]) => new Intl.ListFormat(locale, { type: 'conjunction' }).format(items),
   };
 }
