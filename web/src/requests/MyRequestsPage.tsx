@@ -24,7 +24,8 @@ export function MyRequestsPage() {
   // older endings folded below.
   const now = useNow(60_000);
   const recent = (request: AccessRequestView) => !request.endedAt || now - new Date(request.endedAt).getTime() < RECENT_MS;
-  const current = mine.filter(recent);
+  const open = (request: AccessRequestView) => (request.status === 'PENDING_REVIEW' || request.status === 'ACTIVE' ? 0 : 1);
+  const current = mine.filter(recent).sort((a, b) => open(a) - open(b) || b.submittedAt.localeCompare(a.submittedAt));
   const earlier = mine.filter((request) => !recent(request));
   return (
     <div className="page">
