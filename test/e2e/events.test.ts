@@ -1,5 +1,8 @@
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureClinician, startApi, submission, type ApiHarness } from '../support/api-harness.js';
+import { API_AUDIENCE } from '../../api/auth/authenticator.js';
+import { SIGNING_ALG } from '../../tokens/signing-keys.js';
+import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
 import { openEventStream, type EventStream } from '../support/event-stream.js';
 
 // Two API processes on one database: the stream is read from one, the reviews go through the
@@ -12,9 +15,6 @@ beforeAll(async () => {
   // One issuer for both, as behind a load balancer: a token from one is good at the other.
   const shared = { TOKEN_ISSUER: 'http://iar-events.test' };
   [streaming, writing] = await Promise.all([startApi(shared), startApi(shared)]);
-  // Clinicians of this file only, in the same department: the rule is "your own requests".
-  await ensureClinician(streaming, 'clin.events-ann', 'Ann (clinician, events test)');
-  await ensureClinician(streaming, 'clin.events-ben', 'Ben (clinician, events test)');
 });
 afterAll(async () => {
   for (const stream of streams) stream.close();
@@ -34,17 +34,18 @@ describe('GET /api/events', () => {
   });
 
   it('tells a clinician their request turned ACTIVE after two approvals, and tells another clinician nothing of it', async () => {
-    const [ann, ben, carol, dave] = await Promise.all(['clin.events-ann', 'clin.events-ben', 'sup.carol', 'priv.dave'].map((u) => writing.login(u)));
-    const annStream = await open(ann);
-    const benStream = await open(ben);
+    // Seeded users, not users made here: creating users mid-run upsets other files' counts.
+    const [alice, bob, carol, dave] = await Promise.all(['clin.alice', 'clin.bob', 'sup.carol', 'priv.dave'].map((u) => writing.login(u)));
+    const aliceStream = await open(alice);
+    const bobStream = await open(bob);
     const carolStream = await open(carol);
-    expect(annStream.status).toBe(200);
-    expect(annStream.contentType).toMatch(/^text\/event-stream/);
+    expect(aliceStream.status).toBe(200);
+    expect(aliceStream.contentType).toMatch(/^text\/event-stream/);
 
-    const submitted = await writing.call('POST', '/api/access-requests', { token: ann, body: submission() });
+    const submitted = await writing.call('POST', '/api/access-requests', { token: alice, body: submission() });
     expect(submitted.status).toBe(201);
     const id: string = submitted.body.id;
-    await annStream.waitFor((e) => e.event === 'access-request' && e.data.id === id && e.data.status === 'PENDING_REVIEW');
+    await aliceStream.waitFor((e) => e.event === 'access-request' && e.data.id === id && e.data.status === 'PENDING_REVIEW');
     // A reviewer's queue hears of a new request too (the same visibility rule as the list).
     await carolStream.waitFor((e) => e.data.id === id);
 
@@ -53,17 +54,36 @@ describe('GET /api/events', () => {
     const second = await writing.call('POST', `/api/access-requests/${id}/reviews`, { token: dave, body: { decision: 'approve' } });
     expect(second.body.status).toBe('ACTIVE');
 
-    const active = await annStream.waitFor((e) => e.data.id === id && e.data.status === 'ACTIVE');
+    const active = await aliceStream.waitFor((e) => e.data.id === id && e.data.status === 'ACTIVE');
     expect(active.event).toBe('access-request');
     expect(Object.keys(active.data).sort()).toEqual(['id', 'status', 'updatedAt']);
     expect(Number.isNaN(Date.parse(active.data.updatedAt))).toBe(false);
     // Each change once per connection, though every poll looks back over the last seconds.
     await new Promise((resolve) => setTimeout(resolve, 4_500));
-    const activeEvents = annStream.events.filter((e) => e.data.id === id && e.data.status === 'ACTIVE');
+    const activeEvents = aliceStream.events.filter((e) => e.data.id === id && e.data.status === 'ACTIVE');
     expect(activeEvents).toHaveLength(1);
 
-    // Ben has been listening all along, on the same department's stream rules: nothing of Ann's.
-    expect(benStream.events.filter((e) => e.data.id === id)).toEqual([]);
-    expect(benStream.comments).toContain('connected');
+    // Bob (another clinician) has been listening all along: nothing of Alice's.
+    expect(bobStream.events.filter((e) => e.data.id === id)).toEqual([]);
+    expect(bobStream.comments).toContain('connected');
+  });
+
+  it('ends the stream when the bearer token expires', async () => {
+    // A dev-login token as the API signs one, but good for three seconds only.
+    const key = await streaming.keys.activeKey();
+    const shortLived = await new SignJWT({ roles: ['clinician'] })
+      .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'at+jwt' })
+      .setIssuer(streaming.config.tokens.issuer)
+      .setAudience(API_AUDIENCE)
+      .setSubject('clin.alice')
+      .setIssuedAt()
+      .setExpirationTime('3s')
+      .sign(key.key);
+    const started = Date.now();
+    const stream = await open(shortLived);
+    expect(stream.status).toBe(200);
+    await stream.ended;
+    expect(Date.now() - started).toBeGreaterThan(1_500);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
