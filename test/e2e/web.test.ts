@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STUDY_A } from '../support/api-harness.js';
+import { STUDY_A, submission } from '../support/api-harness.js';
 import { axeViolations, launchChromium, newContext, screenshot, settled, startWebStack, watchConsole, type WebStack } from '../support/web-harness.js';
 
 // The web app in Debian's Chromium, against a real API, gateway, worker and PACS. Pages are
@@ -131,6 +131,12 @@ describe('the web app, served by the API', () => {
   });
 
   it('shows each role’s main page in Simplified Chinese, accessibly', async () => {
+    // Something pending, so that the queue and the clinician's list show an item, not only their empty state.
+    const pending = await stack.api.call('POST', '/api/access-requests', {
+      token: await stack.api.login('clin.alice'),
+      body: submission({ justification: 'Browser test: a request left pending for the pictures' }),
+    });
+    expect(pending.status).toBe(201);
     for (const [username, path, name] of [
       ['clin.alice', '/requests', 'clinician-requests'],
       ['sup.carol', '/reviews', 'reviewer-queue'],
