@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ACCESS_REQUEST_STATUSES, PURPOSES_OF_USE } from '../../../domain/access-request';
-import { api, query, type AccessRequestView, type Page } from '../api/client';
+import { api, ApiError, query, type AccessRequestView, type Page } from '../api/client';
 import { keys } from '../api/queries';
 import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
@@ -50,6 +50,8 @@ export function CaseSearchPage() {
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const rows = search.data?.pages.flatMap((page) => page.items) ?? [];
+  // The API names each refused filter by its query key, which is also our filter's name.
+  const refused = search.error instanceof ApiError ? search.error.errors.map((e) => e.path).filter((path): path is keyof Filters => path in EMPTY) : [];
   const set = (key: keyof Filters) => (event: { target: { value: string } }) => setDraft((d) => ({ ...d, [key]: event.target.value }));
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -63,7 +65,7 @@ export function CaseSearchPage() {
         {TEXT_FILTERS.map((key) => (
           <div className="field" key={key}>
             <label htmlFor={`${id}-${key}`}>{t(`cases.filter.${key}`)}</label>
-            <input id={`${id}-${key}`} value={draft[key]} onChange={set(key)} autoComplete="off" spellCheck={false} />
+            <input id={`${id}-${key}`} value={draft[key]} onChange={set(key)} autoComplete="off" spellCheck={false} aria-invalid={refused.includes(key)} />
           </div>
         ))}
         <div className="field">
@@ -115,7 +117,14 @@ export function CaseSearchPage() {
       <section aria-labelledby={`${id}-results`}>
         <h2 id={`${id}-results`}>{t('cases.results')}</h2>
         {search.isPending && <Loading />}
-        {search.isError && <ErrorMessage error={search.error} onRetry={() => void search.refetch()} />}
+        {search.isError &&
+          (refused.length > 0 ? (
+            <p className="error" role="alert">
+              {t('cases.refusedFilters', { filters: format.list(refused.map((key) => t(`cases.filter.${key}`))) })}
+            </p>
+          ) : (
+            <ErrorMessage error={search.error} onRetry={() => void search.refetch()} />
+          ))}
         {search.isSuccess && rows.length === 0 && <Empty>{t('cases.none')}</Empty>}
         {rows.length > 0 && (
           <div className="table-wrap">
