@@ -126,6 +126,27 @@ describe('the web app, served by the API', () => {
     await mine.getByRole('link', { name: 'Open study' }).waitFor();
     await screenshot(alice, 'clinician-active-en');
     await expectAccessible(alice, 'the clinician’s page with an active grant');
+
+    // The viewer: a PACS token obtained by the page, a watermarked rendering fetched from the
+    // gateway across origins (its CORS, the page's CSP connect-src and img-src blob:).
+    await mine.getByRole('link', { name: 'Open study' }).click();
+    const image = alice.getByRole('img', { name: /watermarked by the gateway/ }).first();
+    await image.waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => image.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    await screenshot(alice, 'clinician-viewer-en');
+    await expectAccessible(alice, 'the viewer');
+
+    // Revoked elsewhere (a security officer, through the API): the viewer stops and says why, without a reload.
+    const id = (await stack.api.db.accessRequest.findFirstOrThrow({ where: { justification }, select: { id: true } })).id;
+    const revoked = await stack.api.call('POST', `/api/access-requests/${id}/revoke`, {
+      token: await stack.api.login('sec.grace'),
+      body: { reason: 'Browser test: revoked while the viewer is open' },
+    });
+    expect(revoked.status).toBe(200);
+    await alice.getByRole('alert').filter({ hasText: 'The viewer has stopped' }).waitFor({ timeout: 20_000 });
+    await screenshot(alice, 'clinician-viewer-revoked-en');
     expect(aliceProblems).toEqual([]);
     await alice.context().close();
   });

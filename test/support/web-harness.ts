@@ -88,9 +88,7 @@ export function watchConsole(page: Page): string[] {
   });
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   page.on('response', (response) => {
-    const url = new URL(response.url());
-    // The browser asks for /favicon.ico on its own; the page does not declare one (yet).
-    if (response.status() >= 400 && url.pathname !== '/favicon.ico') problems.push(`${response.status()} ${response.request().method()} ${url.pathname}`);
+    if (response.status() >= 400) problems.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
   });
   return problems;
 }
