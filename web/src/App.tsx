@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { hasRole, useSession, type Role } from './auth/session';
 import { SignInPage } from './auth/SignInPage';
 import { CasePage } from './cases/CasePage';
@@ -13,7 +13,9 @@ import { NotFoundPage } from './ui/NotFoundPage';
 
 function RequireRole({ roles, children }: { roles: Role[]; children: ReactNode }) {
   const { user } = useSession();
-  if (!user) return <Navigate to="/sign-in" replace />;
+  const location = useLocation();
+  // Signed out (or expired): sign in, then come back here.
+  if (!user) return <Navigate to="/sign-in" replace state={{ from: location.pathname + location.search }} />;
   if (!hasRole(user, ...roles)) return <Navigate to="/" replace />;
   return <>{children}</>;
 }

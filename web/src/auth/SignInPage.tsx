@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { Navigate } from 'react-router';
+import { Navigate, useLocation } from 'react-router';
 import { api, type TokenAnswer } from '../api/client';
 import { useWebConfig } from '../api/queries';
 import { ErrorMessage, Loading } from '../ui/status';
@@ -23,12 +23,16 @@ export function SignInPage() {
   useDocumentTitle(t('auth.title'));
   const { user, endedBecause, signIn } = useSession();
   const config = useWebConfig();
+  const location = useLocation();
+  const from = (location.state as { from?: unknown } | null)?.from;
+  // Only a path of this app: never a URL elsewhere.
+  const back = typeof from === 'string' && from.startsWith('/') && !from.startsWith('//') ? from : '/';
   const login = useMutation({
     mutationFn: (username: string) => api<TokenAnswer>('/auth/dev-login', { body: { username }, anonymous: true }),
     onSuccess: (answer) => signIn(answer.access_token),
   });
 
-  if (user) return <Navigate to="/" replace />;
+  if (user) return <Navigate to={back} replace />;
 
   return (
     <section className="sign-in" aria-labelledby="sign-in-heading">

@@ -8,7 +8,7 @@ import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
 import { ErrorMessage, Loading } from '../ui/status';
 import { useNow } from '../ui/useNow';
-import { dicomValue, dicomWebRoot, gatewayFetch, usePacsToken } from './pacs';
+import { dicomValue, dicomWebRoot, usePacsToken, type PacsTokenState } from './pacs';
 import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 type DicomJson = Record<string, { Value?: unknown[] } | undefined>[];
@@ -65,7 +65,7 @@ export function ViewerPage() {
           {pacs.error !== null && <ErrorMessage error={pacs.error} />}
           {pacs.ready &&
             view.studyInstanceUids.map((study) => (
-              <StudyViewer key={study} root={root} study={study} token={pacs.current} onStop={(error) => setGatewayStop(error)} />
+              <StudyViewer key={study} root={root} study={study} gateway={pacs.fetch} onStop={(error) => setGatewayStop(error)} />
             ))}
           {!pacs.ready && pacs.error === null && <Loading label={t('viewer.obtainingToken')} />}
         </>
@@ -86,20 +86,22 @@ function TokenLine({ expiresAt, grantEnds }: { expiresAt: number | null; grantEn
   );
 }
 
+type GatewayFetch = PacsTokenState['fetch'];
+
 interface StudyViewerProps {
   root: string;
   study: string;
-  token: () => string | null;
+  gateway: GatewayFetch;
   onStop: (error: unknown) => void;
 }
 
-function StudyViewer({ root, study, token, onStop }: StudyViewerProps) {
+function StudyViewer({ root, study, gateway, onStop }: StudyViewerProps) {
   const { t } = useTranslation();
   const studyUrl = `${root}/studies/${encodeURIComponent(study)}`;
   const series = useQuery({
     queryKey: ['pacs', study, 'series'],
     queryFn: async ({ signal }) => {
-      const response = await gatewayFetch(`${studyUrl}/series`, token() ?? '', 'application/dicom+json', signal);
+      const response = await gateway(`${studyUrl}/series`, 'application/dicom+json', signal);
       const items = (await response.json()) as DicomJson;
       return items
         .map((item) => ({
@@ -145,20 +147,20 @@ function StudyViewer({ root, study, token, onStop }: StudyViewerProps) {
               ))}
             </ul>
           </div>
-          {current && <SeriesViewer key={current} studyUrl={studyUrl} series={current} token={token} onStop={onStop} />}
+          {current && <SeriesViewer key={current} studyUrl={studyUrl} series={current} gateway={gateway} onStop={onStop} />}
         </div>
       )}
     </section>
   );
 }
 
-function SeriesViewer({ studyUrl, series, token, onStop }: { studyUrl: string; series: string; token: () => string | null; onStop: (error: unknown) => void }) {
+function SeriesViewer({ studyUrl, series, gateway, onStop }: { studyUrl: string; series: string; gateway: GatewayFetch; onStop: (error: unknown) => void }) {
   const { t } = useTranslation();
   const seriesUrl = `${studyUrl}/series/${encodeURIComponent(series)}`;
   const instances = useQuery({
     queryKey: ['pacs', series, 'instances'],
     queryFn: async ({ signal }) => {
-      const response = await gatewayFetch(`${seriesUrl}/instances`, token() ?? '', 'application/dicom+json', signal);
+      const response = await gateway(`${seriesUrl}/instances`, 'application/dicom+json', signal);
       const items = (await response.json()) as DicomJson;
       return items
         .map((item) => ({ uid: dicomValue(item, '00080018') ?? '', number: Number(dicomValue(item, '00200013') ?? 0) }))
@@ -172,7 +174,7 @@ function SeriesViewer({ studyUrl, series, token, onStop }: { studyUrl: string; s
   const [preset, setPreset] = useState<WindowPreset>('default');
   const list = instances.data ?? [];
   const instance = list[Math.min(index, Math.max(0, list.length - 1))];
-  const image = useRenderedImage(instance ? `${seriesUrl}/instances/${encodeURIComponent(instance.uid)}/rendered` : null, WINDOW_PRESETS[preset], token);
+  const image = useRenderedImage(instance ? `${seriesUrl}/instances/${encodeURIComponent(instance.uid)}/rendered` : null, WINDOW_PRESETS[preset], gateway);
 
   useEffect(() => {
     if (isGrantStop(instances.error)) onStop(instances.error);
@@ -225,7 +227,7 @@ function SeriesViewer({ studyUrl, series, token, onStop }: { studyUrl: string; s
 }
 
 /** The gateway's watermarked rendering, fetched with the bearer token and shown from a blob URL. */
-function useRenderedImage(url: string | null, window: string | null, token: () => string | null) {
+function useRenderedImage(url: string | null, window: string | null, gateway: GatewayFetch) {
   const [state, setState] = useState<{ url: string | null; loading: boolean; error: unknown }>({ url: null, loading: false, error: null });
   useEffect(() => {
     if (!url) return;
@@ -233,7 +235,7 @@ function useRenderedImage(url: string | null, window: string | null, token: () =
     let objectUrl: string | null = null;
     setState((s) => ({ ...s, loading: true, error: null }));
     const full = window ? `${url}?window=${encodeURIComponent(window)}` : url;
-    gatewayFetch(full, token() ?? '', 'image/png', controller.signal)
+    gateway(full, 'image/png', controller.signal)
       .then((response) => response.blob())
       .then((blob) => {
         objectUrl = URL.createObjectURL(blob);
@@ -247,6 +249,6 @@ function useRenderedImage(url: string | null, window: string | null, token: () =
       controller.abort();
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
-  }, [url, window, token]);
+  }, [url, window, gateway]);
   return state;
 }

@@ -36,8 +36,11 @@ export function dicomValue(item: Record<string, { Value?: unknown[] } | undefine
 }
 
 export interface PacsTokenState {
-  /** The current token, for the next request; null until issued or once stopped. */
-  current: () => string | null;
+  /**
+   * A gateway request with the current token. A 401 (the token expired while a background tab's
+   * timers were held back, say) renews the token at once and tries again, once.
+   */
+  fetch: (url: string, accept: string, signal?: AbortSignal) => Promise<Response>;
   ready: boolean;
   expiresAt: number | null;
   error: unknown;
@@ -50,6 +53,8 @@ export function renewDelayMs(expiresInSeconds: number): number {
 
 export function usePacsToken(requestId: string, enabled: boolean): PacsTokenState {
   const token = useRef<string | null>(null);
+  /** Renews now; one renewal at a time, shared by every request that asks. */
+  const renewNow = useRef<() => Promise<void>>(async () => {});
   const [expiresAt, setExpiresAt] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -61,15 +66,17 @@ export function usePacsToken(requestId: string, enabled: boolean): PacsTokenStat
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
+    let inFlight: Promise<void> | null = null;
     const controller = new AbortController();
     const obtain = async (attempt: number): Promise<void> => {
+      clearTimeout(timer);
       try {
         const answer = await api<TokenAnswer>(`/api/access-requests/${encodeURIComponent(requestId)}/tokens`, { method: 'POST', signal: controller.signal });
         if (stopped) return;
         token.current = answer.access_token;
         setExpiresAt(Date.now() + answer.expires_in * 1000);
         setError(null);
-        timer = setTimeout(() => void obtain(0), renewDelayMs(answer.expires_in));
+        timer = setTimeout(() => void renew(), renewDelayMs(answer.expires_in));
       } catch (failure) {
         if (stopped) return;
         const refused = failure instanceof ApiError && failure.status < 500 && failure.status !== 429;
@@ -80,18 +87,36 @@ export function usePacsToken(requestId: string, enabled: boolean): PacsTokenStat
         }
         // The network or a busy API: try again soon, while the current token still serves.
         const wait = failure instanceof ApiError && failure.retryAfterSeconds ? failure.retryAfterSeconds * 1000 : 2000 * (attempt + 1);
-        timer = setTimeout(() => void obtain(attempt + 1), wait);
+        await new Promise((resolve) => (timer = setTimeout(resolve, wait)));
+        if (!stopped) await obtain(attempt + 1);
       }
     };
-    void obtain(0);
+    const renew = (): Promise<void> => {
+      inFlight ??= obtain(0).finally(() => {
+        inFlight = null;
+      });
+      return inFlight;
+    };
+    renewNow.current = renew;
+    void renew();
     return () => {
       stopped = true;
       controller.abort();
       clearTimeout(timer);
       token.current = null;
+      renewNow.current = async () => {};
     };
   }, [requestId, enabled]);
 
-  const current = useCallback(() => token.current, []);
-  return { current, ready: expiresAt !== null && token.current !== null, expiresAt, error };
+  const fetchWithToken = useCallback(async (url: string, accept: string, signal?: AbortSignal) => {
+    try {
+      return await gatewayFetch(url, token.current ?? '', accept, signal);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401) throw error;
+      await renewNow.current();
+      if (!token.current) throw error;
+      return gatewayFetch(url, token.current, accept, signal);
+    }
+  }, []);
+  return { fetch: fetchWithToken, ready: expiresAt !== null && token.current !== null, expiresAt, error };
 }
