@@ -13,9 +13,8 @@ import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 type DicomJson = Record<string, { Value?: unknown[] } | undefined>[];
 
-/** Window presets (center, width) passed as the rendered route's `window` parameter. */
-const WINDOW_PRESETS = { default: null, softTissue: '40,400,linear', bone: '500,2000,linear', lung: '-600,1500,linear' } as const;
-type WindowPreset = keyof typeof WINDOW_PRESETS;
+// No window presets: the rendered route passes `window` on, but the PACS (Orthanc's DICOMweb
+// plugin 1.7) renders the same image whatever it says, so a preset control would do nothing.
 
 function isGrantStop(error: unknown): boolean {
   return error instanceof ApiError && (error.code === 'GRANT_NOT_ACTIVE' || error.code === 'NOT_ACTIVE');
@@ -171,10 +170,9 @@ function SeriesViewer({ studyUrl, series, gateway, onStop }: { studyUrl: string;
     gcTime: 0,
   });
   const [index, setIndex] = useState(0);
-  const [preset, setPreset] = useState<WindowPreset>('default');
   const list = instances.data ?? [];
   const instance = list[Math.min(index, Math.max(0, list.length - 1))];
-  const image = useRenderedImage(instance ? `${seriesUrl}/instances/${encodeURIComponent(instance.uid)}/rendered` : null, WINDOW_PRESETS[preset], gateway);
+  const image = useRenderedImage(instance ? `${seriesUrl}/instances/${encodeURIComponent(instance.uid)}/rendered` : null, gateway);
 
   useEffect(() => {
     if (isGrantStop(instances.error)) onStop(instances.error);
@@ -205,16 +203,6 @@ function SeriesViewer({ studyUrl, series, gateway, onStop }: { studyUrl: string;
         <button type="button" className="button secondary" onClick={() => step(1)} disabled={index >= list.length - 1}>
           {t('viewer.next')}
         </button>
-        <label className="inline">
-          <span>{t('viewer.window')}</span>
-          <select value={preset} onChange={(e) => setPreset(e.target.value as WindowPreset)}>
-            {(Object.keys(WINDOW_PRESETS) as WindowPreset[]).map((key) => (
-              <option key={key} value={key}>
-                {t(`viewer.presets.${key}`)}
-              </option>
-            ))}
-          </select>
-        </label>
       </div>
       {/* Focusable so the arrow keys page through the series. */}
       <div className="image-frame" tabIndex={0} onKeyDown={onKeyDown} aria-label={t('viewer.imageRegion')} role="group">
@@ -227,15 +215,14 @@ function SeriesViewer({ studyUrl, series, gateway, onStop }: { studyUrl: string;
 }
 
 /** The gateway's watermarked rendering, fetched with the bearer token and shown from a blob URL. */
-function useRenderedImage(url: string | null, window: string | null, gateway: GatewayFetch) {
+function useRenderedImage(url: string | null, gateway: GatewayFetch) {
   const [state, setState] = useState<{ url: string | null; loading: boolean; error: unknown }>({ url: null, loading: false, error: null });
   useEffect(() => {
     if (!url) return;
     const controller = new AbortController();
     let objectUrl: string | null = null;
     setState((s) => ({ ...s, loading: true, error: null }));
-    const full = window ? `${url}?window=${encodeURIComponent(window)}` : url;
-    gateway(full, 'image/png', controller.signal)
+    gateway(url, 'image/png', controller.signal)
       .then((response) => response.blob())
       .then((blob) => {
         objectUrl = URL.createObjectURL(blob);
@@ -249,6 +236,6 @@ function useRenderedImage(url: string | null, window: string | null, gateway: Ga
       controller.abort();
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
-  }, [url, window, gateway]);
+  }, [url, gateway]);
   return state;
 }
