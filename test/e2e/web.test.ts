@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/lib/ephemeral-servers.js';
 import { STUDY_A, submission } from '../support/api-harness.js';
 import { axeViolations, launchChromium, newContext, screenshot, settled, startWebStack, watchConsole, type WebStack } from '../support/web-harness.js';
 
@@ -23,6 +26,29 @@ afterAll(async () => {
 async function signIn(page: Page, username: string): Promise<void> {
   await page.goto(`${stack.url}/`);
   await page.getByRole('button', { name: username, exact: true }).click();
+}
+
+/**
+ * The English messages a page in Chinese must not show: every English string of en.json that
+ * zh-CN.json says differently, split at its placeholders, keeping fragments of two words or
+ * more (a lone "ID" or "UID" is the same in both), and none the Chinese messages quote.
+ */
+function englishOnlyFragments(): string[] {
+  const leaves = (value: unknown, prefix = ''): [string, string][] =>
+    typeof value === 'string'
+      ? [[prefix, value]]
+      : Object.entries(value as Record<string, unknown>).flatMap(([key, child]) => leaves(child, prefix ? `${prefix}.${key}` : key));
+  const read = (name: string) => JSON.parse(readFileSync(path.join(ROOT, 'web', 'src', 'i18n', name), 'utf8'));
+  const zh = new Map(leaves(read('zh-CN.json')));
+  return (
+    leaves(read('en.json'))
+      .filter(([key, text]) => zh.get(key) !== text)
+      .flatMap(([, text]) => text.split(/\{\{[^}]*\}\}/))
+      .map((fragment) => fragment.trim().replace(/[.:,;()]+$/, ''))
+      .filter((fragment) => /[A-Za-z]+\s+[A-Za-z]+/.test(fragment))
+      // A technical term the Chinese text itself keeps, e.g. "检查实例 UID（Study Instance UID）".
+      .filter((fragment) => ![...zh.values()].some((chinese) => chinese.includes(fragment)))
+  );
 }
 
 async function expectAccessible(page: Page, what: string): Promise<void> {
@@ -151,14 +177,16 @@ describe('the web app, served by the API', () => {
     await alice.context().close();
   });
 
-  it('shows each role’s main page in Simplified Chinese, accessibly', async () => {
+  it('shows each role’s main page in English and in Simplified Chinese with no English left, accessibly', async () => {
     // Something pending, so that the queue and the clinician's list show an item, not only their empty state.
     const pending = await stack.api.call('POST', '/api/access-requests', {
       token: await stack.api.login('clin.alice'),
       body: submission({ justification: 'Browser test: a request left pending for the pictures' }),
     });
     expect(pending.status).toBe(201);
-    for (const [username, path, name] of [
+    const english = englishOnlyFragments();
+    expect(english.length).toBeGreaterThan(50);
+    for (const [username, route, name] of [
       ['clin.alice', '/requests', 'clinician-requests'],
       ['sup.carol', '/reviews', 'reviewer-queue'],
       ['aud.frank', '/cases', 'auditor-cases'],
@@ -168,13 +196,20 @@ describe('the web app, served by the API', () => {
         const page = await (await newContext(browser, locale)).newPage();
         const problems = watchConsole(page);
         await signIn(page, username);
-        await expect.poll(() => new URL(page.url()).pathname).toBe(path);
+        await expect.poll(() => new URL(page.url()).pathname).toBe(route);
         await page.getByRole('heading', { level: 1 }).waitFor();
         // Loading states settle before the picture and the check.
         await settled(page);
         expect(await page.getByRole('alert').count(), 'no error shown').toBe(0);
         expect(await page.evaluate(() => document.documentElement.lang)).toBe(locale);
-        await expectAccessible(page, `${path} in ${locale}`);
+        if (locale === 'zh-CN') {
+          const text = await page.locator('body').innerText();
+          expect(
+            english.filter((fragment) => text.includes(fragment)),
+            `English left on ${route} in Chinese`,
+          ).toEqual([]);
+        }
+        await expectAccessible(page, `${route} in ${locale}`);
         await screenshot(page, `${name}-${locale}`);
         expect(problems).toEqual([]);
         await page.context().close();
