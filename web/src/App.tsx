@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { hasRole, useSession, type Role } from './auth/session';
+import { OidcCallbackPage } from './auth/OidcCallbackPage';
 import { SignInPage } from './auth/SignInPage';
 import { CasePage } from './cases/CasePage';
 import { CaseSearchPage } from './cases/CaseSearchPage';
@@ -38,6 +39,7 @@ export function App() {
         <Route element={<Layout />}>
           <Route index element={<Home />} />
           <Route path="sign-in" element={<SignInPage />} />
+          <Route path="sign-in/callback" element={<OidcCallbackPage />} />
           <Route
             path="requests"
             element={

@@ -126,6 +126,13 @@ export interface WebConfig {
   temporalUiUrl: string | null;
   auth: 'dev-login' | 'oidc';
   languages: string[];
+  /** With `auth: 'oidc'`: the issuer, and the public client this page signs in as (PKCE, no secret). */
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcScope?: string;
+  /** The access token's claims that carry the roles and the username (the API's OIDC_ROLES_CLAIM, OIDC_USERNAME_CLAIM). */
+  oidcRolesClaim?: string;
+  oidcUsernameClaim?: string;
 }
 
 export interface TokenAnswer {

@@ -4,6 +4,7 @@ import { Navigate, useLocation } from 'react-router';
 import { api, type TokenAnswer } from '../api/client';
 import { useWebConfig } from '../api/queries';
 import { ErrorMessage, Loading } from '../ui/status';
+import { startOidcSignIn } from './oidc';
 import { useSession } from './session';
 import { useDocumentTitle } from '../ui/useDocumentTitle';
 
@@ -49,7 +50,9 @@ export function SignInPage() {
       )}
       {config.isPending && <Loading />}
       {config.isError && <ErrorMessage error={config.error} />}
-      {config.data?.auth === 'oidc' && <p>{t('auth.oidcNotYet')}</p>}
+      {config.data?.auth === 'oidc' && (
+        <OidcSignIn issuer={config.data.oidcIssuer} clientId={config.data.oidcClientId} scope={config.data.oidcScope} back={back} />
+      )}
       {config.data?.auth === 'dev-login' && (
         <>
           <p>{t('auth.devLoginIntro')}</p>
@@ -67,5 +70,23 @@ export function SignInPage() {
         </>
       )}
     </section>
+  );
+}
+
+function OidcSignIn({ issuer, clientId, scope, back }: { issuer?: string; clientId?: string; scope?: string; back: string }) {
+  const { t } = useTranslation();
+  const start = useMutation({ mutationFn: () => startOidcSignIn({ issuer: issuer!, clientId: clientId!, ...(scope ? { scope } : {}) }, back) });
+  if (!issuer || !clientId) return <p className="error">{t('auth.oidcMisconfigured')}</p>;
+  return (
+    <>
+      <button type="button" className="button" onClick={() => start.mutate()} disabled={start.isPending}>
+        {t('auth.oidcSignIn')}
+      </button>
+      {start.isError && (
+        <p className="error" role="alert">
+          {t('auth.oidcFailed')}
+        </p>
+      )}
+    </>
   );
 }

@@ -1,6 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { configureClient } from '../api/client';
+import { configureClient, type WebConfig } from '../api/client';
+import { useWebConfig } from '../api/queries';
+import { ErrorMessage, Loading } from '../ui/status';
 
 // The API login token lives in sessionStorage: this tab only, gone when it closes, and it
 // expires within the hour anyway. PACS tokens never come here (see requests/pacs-token.ts).
@@ -29,8 +31,31 @@ interface SessionValue {
 
 const SessionContext = createContext<SessionValue | null>(null);
 
-/** Reads the claims the page needs. The API verifies the token; this only displays them. */
-export function userFromToken(token: string): SessionUser | null {
+export interface ClaimNames {
+  roles: string;
+  username: string;
+}
+
+export function claimNames(config: WebConfig | undefined): ClaimNames {
+  if (config?.auth !== 'oidc') return { roles: 'roles', username: 'sub' };
+  return { roles: config.oidcRolesClaim ?? 'roles', username: config.oidcUsernameClaim ?? 'sub' };
+}
+
+/**
+ * Reads the claims the page needs. The API verifies the token and decides what it may do;
+ * this only shows the name and chooses which pages to offer.
+ */
+export function userFromToken(token: string, names: ClaimNames = { roles: 'roles', username: 'sub' }): SessionUser | null {
+  const claims = decodeClaims(token);
+  if (!claims) return null;
+  const username = claims[names.username];
+  const roleClaim = claims[names.roles];
+  if (typeof username !== 'string' || typeof claims.exp !== 'number') return null;
+  const roles = Array.isArray(roleClaim) ? roleClaim.filter((r): r is Role => typeof r === 'string') : [];
+  return { username, name: typeof claims.name === 'string' ? claims.name : null, roles, expiresAt: claims.exp * 1000 };
+}
+
+function decodeClaims(token: string): Record<string, unknown> | null {
   try {
     const payload = token.split('.')[1];
     if (!payload) return null;
@@ -40,31 +65,42 @@ export function userFromToken(token: string): SessionUser | null {
         .replace(/_/g, '/')
         .padEnd(Math.ceil(payload.length / 4) * 4, '='),
     );
-    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
-    if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') return null;
-    const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is Role => typeof r === 'string') : [];
-    return { username: claims.sub, name: typeof claims.name === 'string' ? claims.name : null, roles, expiresAt: claims.exp * 1000 };
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
   } catch {
     return null;
   }
 }
 
+function tokenExpiry(token: string): number | null {
+  const claims = decodeClaims(token);
+  return claims && typeof claims.exp === 'number' ? claims.exp * 1000 : null;
+}
+
 function storedToken(): string | null {
   const token = sessionStorage.getItem(STORAGE_KEY);
   if (!token) return null;
-  const user = userFromToken(token);
-  if (!user || user.expiresAt <= Date.now()) {
+  const expiresAt = tokenExpiry(token);
+  if (expiresAt === null || expiresAt <= Date.now()) {
     sessionStorage.removeItem(STORAGE_KEY);
     return null;
   }
   return token;
 }
 
+/** The session needs the page's configuration first: it says which claims name the user. */
 export function SessionProvider({ children }: { children: ReactNode }) {
+  const config = useWebConfig();
+  const names = useMemo(() => claimNames(config.data), [config.data]);
+  if (config.isPending) return <Loading />;
+  if (config.isError) return <ErrorMessage error={config.error} onRetry={() => void config.refetch()} />;
+  return <Session names={names}>{children}</Session>;
+}
+
+function Session({ names, children }: { names: ClaimNames; children: ReactNode }) {
   const client = useQueryClient();
   const [token, setToken] = useState<string | null>(storedToken);
   const [endedBecause, setEndedBecause] = useState<SignOutReason | null>(null);
-  const user = useMemo(() => (token ? userFromToken(token) : null), [token]);
+  const user = useMemo(() => (token ? userFromToken(token, names) : null), [token, names]);
 
   const signOut = useCallback(
     (reason: SignOutReason = 'signed-out') => {
