@@ -17,11 +17,14 @@ const API_PATHS = /^\/(api|auth|\.well-known|healthz|openapi\.json)(\/|$)/;
 /**
  * Security headers on every answer, pages and JSON alike. The CSP allows scripts, styles and
  * connections from this origin only, plus connections to the PACS gateway (the viewer fetches
- * renderings there with the PACS token, and shows them as blob: URLs); no inline code, no
+ * renderings there with the PACS token, and shows them as blob: URLs) and to the OIDC issuer; no inline code, no
  * framing, no <base>, forms post here only.
  */
 export function securityHeaders(config: AppConfig): RequestHandler {
-  const connect = ["'self'", ...(config.web.gatewayUrl ? [config.web.gatewayUrl] : [])].join(' ');
+  // The issuer too when the page signs in there: it fetches the discovery document and
+  // exchanges the code for tokens itself (authorization code with PKCE).
+  const issuer = config.auth.kind === 'oidc' && config.auth.oidc.web ? new URL(config.auth.oidc.issuer).origin : null;
+  const connect = ["'self'", ...(config.web.gatewayUrl ? [config.web.gatewayUrl] : []), ...(issuer ? [issuer] : [])].join(' ');
   const csp = [
     "default-src 'self'",
     "img-src 'self' blob: data:",
@@ -44,6 +47,12 @@ export const webConfigSchema = z.strictObject({
   temporalUiUrl: z.string().url().nullable(),
   auth: z.enum(['dev-login', 'oidc']),
   oidcIssuer: z.string().url().optional(),
+  /** The public client the page signs in as, with PKCE (no secret), and the scope it asks for. */
+  oidcClientId: z.string().optional(),
+  oidcScope: z.string().optional(),
+  /** The access token's claims the API reads the roles and the username from. */
+  oidcRolesClaim: z.string().optional(),
+  oidcUsernameClaim: z.string().optional(),
   languages: z.array(z.enum(WEB_LANGUAGES)),
 });
 
@@ -54,7 +63,14 @@ export function webConfigRoutes(config: AppConfig): Router {
     gatewayUrl: config.web.gatewayUrl,
     temporalUiUrl: config.web.temporalUiUrl,
     auth: config.auth.kind,
-    ...(config.auth.kind === 'oidc' ? { oidcIssuer: config.auth.oidc.issuer } : {}),
+    ...(config.auth.kind === 'oidc'
+      ? {
+          oidcIssuer: config.auth.oidc.issuer,
+          ...(config.auth.oidc.web ? { oidcClientId: config.auth.oidc.web.clientId, oidcScope: config.auth.oidc.web.scope } : {}),
+          oidcRolesClaim: config.auth.oidc.rolesClaim,
+          oidcUsernameClaim: config.auth.oidc.usernameClaim,
+        }
+      : {}),
     languages: [...WEB_LANGUAGES],
   };
   router.get('/api/web-config', (_req, res) => {

@@ -49,6 +49,9 @@ const apiEnv = {
   OIDC_AUDIENCE: z.string().optional(),
   OIDC_ROLES_CLAIM: z.string().default('roles'),
   OIDC_USERNAME_CLAIM: z.string().default('preferred_username'),
+  /** The web app's client at the issuer: public, authorization code with PKCE, no secret. Unset: the page cannot sign in. */
+  OIDC_WEB_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_WEB_SCOPE: z.string().min(1).default('openid profile'),
   DEV_LOGIN: flag.default(false),
   REVIEW_WINDOW_MINUTES: z.coerce
     .number()
@@ -76,6 +79,8 @@ export interface OidcConfig {
   audience: string;
   rolesClaim: string;
   usernameClaim: string;
+  /** What the web app signs in as (GET /api/web-config); absent: no browser sign-in. */
+  web: { clientId: string; scope: string } | null;
 }
 
 export interface AppConfig {
@@ -110,6 +115,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
         audience: env.OIDC_AUDIENCE,
         rolesClaim: env.OIDC_ROLES_CLAIM,
         usernameClaim: env.OIDC_USERNAME_CLAIM,
+        web: env.OIDC_WEB_CLIENT_ID ? { clientId: env.OIDC_WEB_CLIENT_ID, scope: env.OIDC_WEB_SCOPE } : null,
       },
     };
   } else if (env.DEV_LOGIN) {

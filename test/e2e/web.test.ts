@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/ephemeral-servers.js';
-import { STUDY_A, submission } from '../support/api-harness.js';
+import { startApi, STUDY_A, submission } from '../support/api-harness.js';
 import { axeViolations, launchChromium, newContext, screenshot, settled, startWebStack, watchConsole, type WebStack } from '../support/web-harness.js';
 
 // The web app in Debian's Chromium, against a real API, gateway, worker and PACS. Pages are
@@ -87,6 +87,31 @@ describe('the web app, served by the API', () => {
       auth: 'dev-login',
       languages: ['en', 'zh-CN'],
     });
+  });
+
+  it('tells the page how to sign in with OpenID Connect when an issuer is configured, and lets it reach the issuer', async () => {
+    const oidc = await startApi({
+      DEV_LOGIN: 'false',
+      OIDC_ISSUER: 'http://127.0.0.1:9/realms/iar',
+      OIDC_JWKS_URL: 'http://127.0.0.1:9/realms/iar/jwks',
+      OIDC_AUDIENCE: 'imaging-access-review',
+      OIDC_ROLES_CLAIM: 'groups',
+      OIDC_WEB_CLIENT_ID: 'iar-web',
+    });
+    try {
+      const config = await oidc.call('GET', '/api/web-config');
+      expect(config.body).toMatchObject({
+        auth: 'oidc',
+        oidcIssuer: 'http://127.0.0.1:9/realms/iar',
+        oidcClientId: 'iar-web',
+        oidcScope: 'openid profile',
+        oidcRolesClaim: 'groups',
+        oidcUsernameClaim: 'preferred_username',
+      });
+      expect(config.headers.get('content-security-policy')).toContain("connect-src 'self' http://127.0.0.1:9;");
+    } finally {
+      await oidc.close();
+    }
   });
 
   it('lets the gateway answer the web origin, and no other, from a browser', async () => {
