@@ -93,8 +93,10 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
       get: {
         summary:
           'Server-sent events (text/event-stream, read with fetch: the Authorization header is needed): `access-request` {id, status, updatedAt} ' +
-          'when a request you may see changes; `resync` when too much changed at once; a heartbeat comment every 15 s; ends when the token expires',
+          'when a request you may see changes; `resync` when too much changed at once; a heartbeat comment every 15 s; ends when the token expires. ' +
+          'A few open streams per user and process (429 beyond)',
         response: [200, null],
+        rateLimited: true,
       },
     },
     '/api/web-config': {

@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import { bearerJwt } from '../../contracts/bearer-token.js';
 import type { Db } from '../../db/client.js';
+import { Problem } from '../problem.js';
 import { throwIfRejected } from '../rejection-status.js';
 import { visibleRequests } from '../visibility.js';
 import { principalOf } from './access-requests.js';
@@ -23,6 +24,11 @@ const DEFAULT_TIMING: EventTiming = { pollMs: 2_000, heartbeatMs: 15_000 };
 const LOOKBACK_MS = 10_000;
 /** More changes than this in one window: the page is told to reload everything instead. */
 const BATCH = 500;
+/**
+ * Open streams one user may hold on one API process: a page needs one (a few with several
+ * tabs); each costs a query every poll, so a script opening hundreds is refused, not served.
+ */
+export const MAX_STREAMS_PER_USER = 6;
 /** A token without an expiry (some issuers' choice) still gets a stream that ends. */
 const MAX_STREAM_MS = 60 * 60_000;
 
@@ -35,9 +41,20 @@ const MAX_STREAM_MS = 60 * 60_000;
  */
 export function eventRoutes(db: Db, log: Logger, timing: EventTiming = DEFAULT_TIMING): Router {
   const router = Router();
+  const openStreams = new Map<string, number>();
   router.get('/api/events', async (req, res) => {
     const principal = principalOf(req);
     const visible = throwIfRejected(visibleRequests(principal));
+    const held = openStreams.get(principal.username) ?? 0;
+    if (held >= MAX_STREAMS_PER_USER) {
+      throw new Problem(429, 'Too many requests', `At most ${MAX_STREAMS_PER_USER} open event streams per user; close one first.`, {}, { 'Retry-After': '30' });
+    }
+    openStreams.set(principal.username, held + 1);
+    res.once('close', () => {
+      const now = (openStreams.get(principal.username) ?? 1) - 1;
+      if (now <= 0) openStreams.delete(principal.username);
+      else openStreams.set(principal.username, now);
+    });
     // The authenticator has verified this token: only its expiry is read here.
     const exp = decodeJwt(bearerJwt(req.get('authorization')) ?? '').exp;
     const expiresAt = exp === undefined ? Date.now() + MAX_STREAM_MS : exp * 1000;

@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_AUDIENCE } from '../../api/auth/authenticator.js';
+import { MAX_STREAMS_PER_USER } from '../../api/routes/events.js';
 import { SIGNING_ALG } from '../../tokens/signing-keys.js';
 import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
 import { openEventStream, type EventStream } from '../support/event-stream.js';
@@ -28,6 +29,25 @@ async function open(token: string | undefined): Promise<EventStream> {
 }
 
 describe('GET /api/events', () => {
+  it('holds each user to a few open streams per process, and frees a place when one closes', async () => {
+    const token = await streaming.login('aud.frank');
+    const held = await Promise.all(Array.from({ length: MAX_STREAMS_PER_USER }, () => open(token)));
+    expect(held.map((s) => s.status)).toEqual(held.map(() => 200));
+    const refused = await open(token);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    // Another user is not held to this user's streams.
+    expect((await open(await streaming.login('sec.grace'))).status).toBe(200);
+    held[0]!.close();
+    let again: EventStream | undefined;
+    for (let i = 0; i < 40 && again?.status !== 200; i++) {
+      again?.close();
+      await new Promise((r) => setTimeout(r, 100));
+      again = await open(token);
+    }
+    expect(again!.status).toBe(200);
+  });
+
   it('refuses a caller without a bearer token', async () => {
     const stream = await open(undefined);
     expect(stream.status).toBe(401);

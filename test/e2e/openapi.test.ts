@@ -54,7 +54,13 @@ describe('OpenAPI', () => {
         return route;
       });
     expect(limited.sort()).toEqual(
-      ['post /api/access-requests', 'post /api/access-requests/{id}/reviews', 'post /api/access-requests/{id}/tokens', 'post /auth/dev-login'].sort(),
+      [
+        'get /api/events',
+        'post /api/access-requests',
+        'post /api/access-requests/{id}/reviews',
+        'post /api/access-requests/{id}/tokens',
+        'post /auth/dev-login',
+      ].sort(),
     );
   });
 });

@@ -1,6 +1,7 @@
 /** A reader of GET /api/events as the web app reads it: fetch streaming with the bearer token. */
 export interface EventStream {
   status: number;
+  headers: Headers;
   contentType: string | null;
   events: { event: string; data: any }[];
   /** Comment lines (heartbeats, the greeting), in order. */
@@ -48,6 +49,7 @@ export async function openEventStream(apiUrl: string, token: string | undefined)
   })();
   return {
     status: response.status,
+    headers: response.headers,
     contentType: response.headers.get('content-type'),
     events,
     comments,
