@@ -89,14 +89,15 @@ export function CasePage() {
   );
 }
 
-const FACT_KEYS = ['decision', 'status', 'reason', 'activity', 'study'] as const;
+// The outcome of a review: the approval that completed a case says it made it ACTIVE.
+const FACT_KEYS = ['decision', 'outcome', 'status', 'reason', 'activity', 'study'] as const;
 
-/** The codes an entry carries (decision, HTTP status, reason, activity, study), labelled in the page's language. */
+/** The codes an entry carries (decision, outcome, HTTP status, reason, activity, study), labelled in the page's language. */
 function TimelineFacts({ entry }: { entry: TimelineEntry }) {
   const { t, i18n } = useTranslation();
   // A decision or a request status is said in words; codes without a message (HTTP status, reason, step) stay codes.
   const say = (key: string, value: string) => {
-    const message = key === 'decision' ? `timeline.decision.${value}` : key === 'status' ? `status.${value}` : null;
+    const message = key === 'decision' ? `timeline.decision.${value}` : key === 'status' || key === 'outcome' ? `status.${value}` : null;
     return message && i18n.exists(message) ? t(message) : <code>{value}</code>;
   };
   const facts = FACT_KEYS.flatMap((key) => {
