@@ -3,7 +3,6 @@ import {
   accessRequestInputSchema,
   accessRequestListSchema,
   cancelInputSchema,
-  timelineSchema,
   devLoginResponseSchema,
   devLoginSchema,
   healthSchema,
@@ -13,6 +12,7 @@ import {
 } from './schemas.js';
 import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
 import { ACCESS_REQUEST_ID_PATTERN } from '../contracts/identifiers.js';
+import { timelineSchema } from '../contracts/case-timeline.js';
 import { problemSchema } from './problem.js';
 import { webConfigSchema } from './web-app.js';
 

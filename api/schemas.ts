@@ -70,18 +70,3 @@ export const caseSearchSchema = z
     cursor: accessRequestIdSchema.optional(),
   })
   .strict();
-
-export const timelineSchema = z.object({
-  caseId: z.string(),
-  historySource: z.enum(['live', 'archive', 'none']),
-  entries: z.array(
-    z.object({
-      at: z.string(),
-      source: z.enum(['workflow', 'record', 'gateway']),
-      kind: z.string(),
-      actor: z.string().nullable(),
-      summary: z.string(),
-      detail: z.record(z.string(), z.unknown()),
-    }),
-  ),
-});

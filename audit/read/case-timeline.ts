@@ -2,25 +2,10 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import proto from '@temporalio/proto';
+import type { CaseTimeline, TimelineEntry } from '../../contracts/case-timeline.js';
 import type { Db } from '../../db/client.js';
 
 type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
-
-export interface TimelineEntry {
-  at: string;
-  source: 'workflow' | 'record' | 'gateway';
-  kind: string;
-  actor: string | null;
-  summary: string;
-  detail: Record<string, unknown>;
-}
-
-export interface CaseTimeline {
-  caseId: string;
-  /** Where the workflow's events came from: Temporal itself, or the archive once Temporal deleted them. */
-  historySource: 'live' | 'archive' | 'none';
-  entries: TimelineEntry[];
-}
 
 const EventType = proto.temporal.api.enums.v1.EventType;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryArchiver } from '../../audit/evidence/history-archiver.js';
 import { whoAccessed } from '../../audit/read/who-accessed.js';
-import type { TimelineEntry } from '../../audit/read/case-timeline.js';
+import type { TimelineEntry } from '../../contracts/case-timeline.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
 import { pacsEnv, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';

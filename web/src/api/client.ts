@@ -141,17 +141,4 @@ export interface TokenAnswer {
   expires_in: number;
 }
 
-export interface TimelineEntry {
-  at: string;
-  source: 'workflow' | 'record' | 'gateway';
-  kind: string;
-  actor: string | null;
-  summary: string;
-  detail: Record<string, unknown>;
-}
-
-export interface Timeline {
-  caseId: string;
-  historySource: 'live' | 'archive' | 'none';
-  entries: TimelineEntry[];
-}
+export type { CaseTimeline as Timeline, TimelineEntry } from '../../../contracts/case-timeline.js';
