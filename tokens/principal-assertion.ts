@@ -19,22 +19,27 @@ import { SIGNING_ALG, type ActiveKey } from './signing-keys.js';
 // exactly this body, for a few minutes. Its own type and audience keep it from ever being
 // taken for a PACS token or an API login, and the other way round.
 
-/** Binds an assertion to one message: exported for tests that craft assertions of their own. */
-export function assertionDigest(subject: AssertionSubject): string {
+/** Binds an assertion to one message. */
+function assertionDigest(subject: AssertionSubject): string {
   return createHash('sha256')
     .update(canonicalJson({ ar: subject.accessRequestId, act: subject.action, body: subject.body }))
     .digest('base64url');
 }
 
-export async function signPrincipalAssertion(key: ActiveKey, principal: Principal, subject: AssertionSubject): Promise<string> {
-  return new SignJWT({
+/** What an assertion says besides the registered claims: exported for tests that craft their own. */
+export function assertionClaims(principal: Principal, subject: AssertionSubject) {
+  return {
     roles: principal.roles,
     department_id: principal.departmentId ?? null,
     reviews_for: principal.reviewsForDepartments,
     ar: subject.accessRequestId,
     act: subject.action,
     dig: assertionDigest(subject),
-  })
+  };
+}
+
+export async function signPrincipalAssertion(key: ActiveKey, principal: Principal, subject: AssertionSubject): Promise<string> {
+  return new SignJWT(assertionClaims(principal, subject))
     .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: ASSERTION_TYPE })
     .setIssuer(ASSERTION_ISSUER)
     .setAudience(ASSERTION_AUDIENCE)

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../db/audit-chain.js';
 import type { Principal, SubmittedRequest } from '../../domain/access-request.js';
 import { ASSERTION_AUDIENCE, ASSERTION_ISSUER, type AssertionSubject } from '../../contracts/principal-assertion.js';
-import { assertionDigest, signPrincipalAssertion } from '../../tokens/principal-assertion.js';
+import { assertionClaims, signPrincipalAssertion } from '../../tokens/principal-assertion.js';
 import { GrantStatus } from '../../gateway/grant-status.js';
 import { authorizeTokenUpdate, reviewUpdate, revokeUpdate } from '../../workflows/messages.js';
 import type { accessRequestWorkflow } from '../../workflows/access-request.js';
@@ -69,14 +69,7 @@ async function refusedMessages(id: string) {
 
 /** An assertion with the API's claims, signed by any key and dated as the test says. */
 async function craftedAssertion(key: CryptoKey, kid: string, principal: Principal, subject: AssertionSubject, times: { iat: number; exp: number }) {
-  return new SignJWT({
-    roles: principal.roles,
-    department_id: principal.departmentId ?? null,
-    reviews_for: principal.reviewsForDepartments,
-    ar: subject.accessRequestId,
-    act: subject.action,
-    dig: assertionDigest(subject),
-  })
+  return new SignJWT(assertionClaims(principal, subject))
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'iar-principal+jwt' })
     .setIssuer(ASSERTION_ISSUER)
     .setAudience(ASSERTION_AUDIENCE)
