@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../db/client.js';
-import { ACCESS_REQUEST_STATUSES, DEFAULT_REVIEW_POLICY, type Principal, type SubmittedRequest } from '../../domain/access-request.js';
+import { ACCESS_REQUEST_STATUSES, DEFAULT_REVIEW_POLICY, type Principal } from '../../domain/access-request.js';
 import { isGrantActive } from '../../domain/grant.js';
 import { AccessRequestState } from '../../domain/review-engine.js';
 import { GrantStatus } from '../../gateway/grant-status.js';
+import { radiologyRequest } from '../support/engine-fixtures.js';
 
 // "Is this grant active" has one definition (domain/grant.ts): status ACTIVE and now before
 // the end, which is exclusive. The engine and the gateway both ask it; these tests hold
@@ -38,18 +39,7 @@ describe('isGrantActive accepts', () => {
 });
 
 describe('the engine uses the same definition', () => {
-  const request: SubmittedRequest = {
-    id: 'ar-1',
-    requester: 'clin.alice',
-    requesterRole: 'clinician',
-    departmentId: 'radiology',
-    studyInstanceUids: ['1.2.3'],
-    patientId: 'P1',
-    purposeOfUse: 'TREAT',
-    justification: 'follow-up imaging review',
-    durationMinutes: 60,
-    requestHash: 'h'.repeat(64),
-  };
+  const request = radiologyRequest;
   const alice: Principal = { username: 'clin.alice', roles: ['clinician'], departmentId: 'radiology', reviewsForDepartments: [] };
   const carol: Principal = { username: 'sup.carol', roles: ['supervisor'], reviewsForDepartments: ['radiology'] };
   const dave: Principal = { username: 'priv.dave', roles: ['privacy_officer'], reviewsForDepartments: [] };

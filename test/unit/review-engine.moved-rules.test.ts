@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { reviewInputSchema } from '../../api/schemas.js';
-import { DEFAULT_REVIEW_POLICY, type Principal, type ReviewInput, type SubmittedRequest } from '../../domain/access-request.js';
+import { DEFAULT_REVIEW_POLICY, type Principal, type ReviewInput } from '../../domain/access-request.js';
 import { AccessRequestState, judgeSubmission } from '../../domain/review-engine.js';
 import { Rejection } from '../../domain/review-rejection.js';
+import { radiologyRequest } from '../support/engine-fixtures.js';
 
 // The rules that used to live outside the engine (in the API's service, its schemas and the
 // gateway): who may submit, who may revoke and as what, a token's bounds, and that a denial
@@ -11,18 +12,7 @@ import { Rejection } from '../../domain/review-rejection.js';
 const EXPIRES_AT = Date.UTC(2025, 0, 1, 13, 0, 0, 250);
 const ACTIVATED_AT = EXPIRES_AT - 60 * 60_000;
 
-const request: SubmittedRequest = {
-  id: 'ar-1',
-  requester: 'clin.alice',
-  requesterRole: 'clinician',
-  departmentId: 'radiology',
-  studyInstanceUids: ['1.2.3'],
-  patientId: 'P1',
-  purposeOfUse: 'TREAT',
-  justification: 'follow-up imaging review',
-  durationMinutes: 60,
-  requestHash: 'h'.repeat(64),
-};
+const request = radiologyRequest;
 
 const person = (username: string, roles: Principal['roles'], extra: Partial<Principal> = {}): Principal => ({
   username,

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REVIEW_POLICY, type Principal, type ReviewInput, type SubmittedRequest } from '../../domain/access-request.js';
+import { DEFAULT_REVIEW_POLICY, type Principal, type ReviewInput } from '../../domain/access-request.js';
 import { AccessRequestState } from '../../domain/review-engine.js';
 import { Rejection } from '../../domain/review-rejection.js';
+import { radiologyRequest } from '../support/engine-fixtures.js';
 
-const request: SubmittedRequest = {
-  id: 'ar-1',
-  requester: 'clin.alice',
-  requesterRole: 'clinician',
-  departmentId: 'radiology',
-  studyInstanceUids: ['1.2.3'],
-  patientId: 'P1',
-  purposeOfUse: 'TREAT',
-  justification: 'follow-up imaging review',
-  durationMinutes: 60,
-  requestHash: 'h'.repeat(64),
-};
+const request = radiologyRequest;
 
 const person = (username: string, roles: Principal['roles'], reviewsForDepartments: string[] = []): Principal => ({ username, roles, reviewsForDepartments });
 const carol = person('sup.carol', ['supervisor'], ['radiology']);
