@@ -1,4 +1,5 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import type { WorkerConfig } from '../config/worker-config.js';
 import { backgroundWorkflowId, BACKGROUND_JOBS, type BackgroundInput, type BackgroundJob } from '../workflows/background-jobs.js';
 
@@ -55,7 +56,7 @@ const SHORTEST_TASK_TIMEOUT_MS = 5_000;
 /** Why the run under the job's id is not one a worker of ours started; undefined when it may be. */
 function unfitForTheJob(run: WorkflowExecutionDescription, job: BackgroundJob, taskQueue: string): string | undefined {
   const config = run.raw.executionConfig;
-  const ms = (d?: { seconds?: unknown; nanos?: number | null } | null) => (d ? Number(d.seconds ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6) : 0);
+  const ms = (duration: Parameters<typeof optionalTsToMs>[0]) => optionalTsToMs(duration) ?? 0;
   const limit = Math.min(...[config?.workflowExecutionTimeout, config?.workflowRunTimeout].map(ms).filter((t) => t > 0));
   if (run.type !== BACKGROUND_JOBS[job]) return `a ${run.type}`;
   if (run.taskQueue !== taskQueue) return `on the task queue ${run.taskQueue}`;
