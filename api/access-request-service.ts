@@ -113,7 +113,7 @@ function workflowRejection(error: unknown): Rejection | undefined {
  * answer is final; the early check only spares it requests that cannot succeed.
  */
 export class AccessRequestService {
-  private readonly studies: StudyConfirmation;
+  readonly studies: StudyConfirmation;
 
   constructor(private readonly deps: ServiceDeps) {
     this.studies = new StudyConfirmation(deps.config.pacs, deps.log);

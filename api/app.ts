@@ -11,6 +11,9 @@ import { accessRequestRoutes } from './routes/access-requests.js';
 import { caseRoutes } from './routes/cases.js';
 import { devLoginRoutes } from './routes/dev-login.js';
 import { eventRoutes } from './routes/events.js';
+import { imageAccessRoutes } from './routes/image-accesses.js';
+import { sessionRoutes } from './routes/session.js';
+import { studyRoutes } from './routes/studies.js';
 import { systemRoutes } from './routes/system.js';
 import { securityHeaders, webAppFiles, webConfigRoutes } from './web-app.js';
 
@@ -64,14 +67,19 @@ export function createApi(deps: ApiDeps): express.Express {
   app.use(webConfigRoutes(deps.config));
   app.use('/api', async (req, res, next) => {
     try {
-      res.locals.principal = await authenticate(req.get('authorization'));
+      const { principal, session } = await authenticate(req.get('authorization'));
+      res.locals.principal = principal;
+      res.locals.session = session;
       next();
     } catch (error) {
       next(error);
     }
   });
   app.use(accessRequestRoutes(service, deps.config, deps.db));
+  app.use(studyRoutes(service.studies, deps.config, deps.db));
   app.use(caseRoutes(deps.db, deps.temporal, deps.keys));
+  app.use(imageAccessRoutes(deps.db));
+  app.use(sessionRoutes(deps.db));
   app.use(eventRoutes(deps.db, deps.log));
   // Last before 404: the web app never shadows an API route.
   app.use(webAppFiles(deps.config));

@@ -6,10 +6,15 @@ import {
   devLoginResponseSchema,
   devLoginSchema,
   healthSchema,
+  imageAccessQuerySchema,
   reviewInputSchema,
   revokeInputSchema,
+  studyLookupQuerySchema,
+  studyLookupSchema,
   tokenResponseSchema,
 } from './schemas.js';
+import { accessLogSchema } from '../contracts/access-log.js';
+import { replayReportSchema } from '../contracts/replay-report.js';
 import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
 import { ACCESS_REQUEST_ID_PATTERN } from '../contracts/identifiers.js';
 import { timelineSchema } from '../contracts/case-timeline.js';
@@ -25,6 +30,16 @@ const rateLimited = {
 };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: ACCESS_REQUEST_ID_PATTERN.source } };
 const secured = { security: [{ bearer: [] }] };
+
+/** A query schema's fields as OpenAPI query parameters, each with its own JSON Schema. */
+function queryParams(schema: z.ZodObject, required: readonly string[] = []): object[] {
+  return Object.entries(schema.shape).map(([name, field]) => ({
+    name,
+    in: 'query',
+    required: required.includes(name),
+    schema: z.toJSONSchema(field as z.ZodType, { io: 'input', unrepresentable: 'any' }),
+  }));
+}
 
 interface Operation {
   summary: string;
@@ -127,6 +142,36 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
     },
     '/api/cases/{id}/audit-events': {
       get: { summary: 'The case’s audit events as a FHIR R4 Bundle of AuditEvent (IHE BALP style; auditors only)', response: [200, null], params: [idParam] },
+    },
+    '/api/cases/{id}/replay': {
+      get: {
+        summary:
+          'Replay the case’s recorded workflow history (live or archived) with the current workflow code: ' +
+          'does it reproduce the recorded decisions? (auditors only)',
+        response: [200, replayReportSchema],
+        params: [idParam],
+      },
+    },
+    '/api/image-accesses': {
+      get: {
+        summary:
+          'Who accessed a study, or any study of a patient: every gateway request under any grant, served or refused, oldest first, ' +
+          'in an optional time window (auditors and security officers). Exactly one of study or patient',
+        response: [200, accessLogSchema],
+        params: queryParams(imageAccessQuerySchema),
+      },
+    },
+    '/api/studies': {
+      get: {
+        summary:
+          'The studies the PACS files under an accession number for the given patient (clinicians, to fill in a request); ' + 'exact match, no wildcards',
+        response: [200, studyLookupSchema],
+        params: queryParams(studyLookupQuerySchema, ['accessionNumber', 'patientId']),
+        rateLimited: true,
+      },
+    },
+    '/api/sign-out': {
+      post: { summary: 'End this session: the bearer token is refused by every API process from now on', response: [204, null] },
     },
     '/api/cases/{id}/evidence': {
       get: {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accessRequestStatusSchema, purposeOfUseSchema, reviewDecisionSchema } from '../contracts/access-request.js';
-import { accessRequestIdSchema, dicomUid, patientIdSchema, usernameSchema } from '../contracts/identifiers.js';
+import { accessionNumberSchema, accessRequestIdSchema, dicomUid, patientIdSchema, usernameSchema } from '../contracts/identifiers.js';
 import { safeText } from '../contracts/text.js';
 import { accessRequestViewSchema } from '../contracts/access-request-view.js';
 
@@ -70,3 +70,30 @@ export const caseSearchSchema = z
     cursor: accessRequestIdSchema.optional(),
   })
   .strict();
+
+/** Who accessed one study, or any study of one patient; a time window is optional. */
+export const imageAccessQuerySchema = z
+  .object({
+    study: dicomUid.optional(),
+    patient: patientIdSchema.optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(500),
+  })
+  .strict()
+  .refine((q) => (q.study === undefined) !== (q.patient === undefined), { message: 'name exactly one of study or patient', path: ['study'] })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { message: 'from must not be after to', path: ['from'] });
+
+/** A study looked up by accession number: both are needed, so a lookup cannot find a patient. */
+export const studyLookupQuerySchema = z.object({ accessionNumber: accessionNumberSchema, patientId: patientIdSchema }).strict();
+export const studyLookupSchema = z.object({
+  items: z.array(
+    z.object({
+      studyInstanceUid: z.string(),
+      patientId: z.string().nullable(),
+      modalities: z.array(z.string()),
+      studyDate: z.string().nullable(),
+      description: z.string().nullable(),
+    }),
+  ),
+});

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import type { SubmittedRequest } from '../domain/access-request.js';
 import { DicomwebClient, PacsFailedError, PacsUnavailableError } from '../pacs/dicomweb-client.js';
-import { findStudies } from '../pacs/study-facts.js';
+import { findStudies, findStudiesByAccession, type StudyFacts } from '../pacs/study-facts.js';
 import { Problem } from './problem.js';
 
 export type ConfirmedStudy = NonNullable<SubmittedRequest['confirmedStudies']>[number];
@@ -76,6 +76,28 @@ export class StudyConfirmation {
       );
     }
     return confirmed;
+  }
+
+  /**
+   * The studies the PACS files under an accession number for this patient, to fill in a
+   * request's UIDs. The patient id is compared here, never sent as a QIDO matcher (where `*`
+   * would match anyone), and studies of other patients are left out unsaid: the lookup tells
+   * no more than a submission's PATIENT_MISMATCH would. The submission confirms them again.
+   */
+  async findByAccession(accessionNumber: string, patientId: string): Promise<StudyFacts[]> {
+    if (!this.client) throw unavailable('No PACS is configured (PACS_DICOMWEB_URL), so no study can be looked up.');
+    let found: StudyFacts[];
+    try {
+      found = await findStudiesByAccession(this.client, accessionNumber);
+    } catch (error) {
+      if (!(error instanceof PacsUnavailableError || error instanceof PacsFailedError)) throw error;
+      this.log.warn(
+        { err: error.message, pacsStatus: error instanceof PacsFailedError ? error.status : undefined },
+        'PACS could not look up an accession number',
+      );
+      throw unavailable('The PACS could not be asked; retry later.');
+    }
+    return found.filter((study) => study.patientId === patientId);
   }
 }
 

@@ -10,7 +10,7 @@ import { createDb, type Db } from '../db/client.js';
 import { SigningKeyStore } from '../tokens/signing-keys.js';
 import { caseTimeline, loadHistory } from './read/case-timeline.js';
 import { exportEvidenceBundle, verifyEvidenceBundle, type SignedEvidenceBundle } from './evidence/evidence-bundle.js';
-import { replayCase } from './evidence/replay-case.js';
+import { installQuietReplayRuntime, replayCase } from './evidence/replay-case.js';
 import { whoAccessed } from './read/who-accessed.js';
 
 const HELP = `Usage: npm run audit -- <command> [options]
@@ -83,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'replay': {
       if (!target) usage('replay needs a case id or a history file.');
+      installQuietReplayRuntime();
       let report;
       if (target.endsWith('.json')) {
         report = await replayCase(target, historyFromJSON(JSON.parse(readFileSync(target, 'utf8'))) as never);
@@ -139,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     case 'who-accessed': {
       if (!values.study === !values.patient) usage('who-accessed needs exactly one of --study or --patient.');
       const db = database();
-      const rows = await whoAccessed(db, { study: values.study, patient: values.patient, from: values.from, to: values.to });
+      const { items: rows } = await whoAccessed(db, { study: values.study, patient: values.patient, from: values.from, to: values.to });
       await db.$disconnect();
       if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 // One request through the PACS gateway, served or refused: written by the gateway's journal,
 // read by every auditor (timeline, who accessed, DICOM and FHIR audit, evidence bundles).
 
-export type AccessOutcome = 'served' | 'refused';
+export const accessOutcomeSchema = z.enum(['served', 'refused']);
+export type AccessOutcome = z.infer<typeof accessOutcomeSchema>;
 
 /** As the gateway journals it: one JSON line, its time in ISO 8601. */
 export interface AccessRecord {

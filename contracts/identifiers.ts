@@ -18,3 +18,12 @@ export const patientIdSchema = safeText({ max: 64, min: 1, minMessage: 'name the
 
 export const ACCESS_REQUEST_ID_PATTERN = /^ar-[0-9a-f-]{32,36}$/;
 export const accessRequestIdSchema = z.string().regex(ACCESS_REQUEST_ID_PATTERN, 'not an access request id');
+
+/**
+ * DICOM Accession Number (SH): at most 16 characters. QIDO-RS reads `*` and `?` as wildcards
+ * and Orthanc reads `,` as a list, so none of them is accepted: a lookup matches one number exactly.
+ */
+export const accessionNumberSchema = safeText({ max: 16, min: 1, minMessage: 'give the accession number' }).regex(
+  /^[^\\*?,]+$/,
+  'an accession number has no \\ * ? or , (a lookup matches one number exactly)',
+);

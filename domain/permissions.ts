@@ -50,3 +50,20 @@ export function judgeCaseAccess(principal: Principal): Rejection | undefined {
   if (!principal.roles.includes('auditor')) return new Rejection('NOT_PERMITTED', 'Cases are open to auditors only.');
   return undefined;
 }
+
+/** Looking a study up in the PACS is a step of asking for it: requesters only. */
+export function judgeStudyLookup(principal: Principal): Rejection | undefined {
+  if (!principal.roles.includes('clinician')) return new Rejection('NOT_PERMITTED', 'Only clinicians look studies up, to ask for access to them.');
+  return undefined;
+}
+
+/**
+ * Who looked at a study or a patient's images: auditors, and security officers, who need it
+ * first when images leak.
+ */
+export function judgeAccessLogRead(principal: Principal): Rejection | undefined {
+  if (!principal.roles.includes('auditor') && !principal.roles.includes('security_officer')) {
+    return new Rejection('NOT_PERMITTED', 'The image access log is open to auditors and security officers only.');
+  }
+  return undefined;
+}

@@ -19,6 +19,7 @@ const TAG = {
   modalities: '00080061',
   studyDate: '00080020',
   description: '00081030',
+  accessionNumber: '00080050',
 } as const;
 
 /** The attributes asked for besides the study's UID. */
@@ -48,20 +49,10 @@ export function studyFactsOf(item: unknown): StudyFacts | undefined {
   };
 }
 
-/**
- * Asks the PACS for `uids` in one list-matching QIDO-RS query. Every study the PACS holds
- * under a requested UID is returned, grouped by UID: more than one entry for a UID means the
- * PACS holds it more than once (e.g. under two patients). A UID the PACS does not hold has
- * no entry. Throws PacsUnavailableError when the PACS does not answer and PacsFailedError
- * when it answers with an error or with something that is not a QIDO answer.
- */
-export async function findStudies(client: DicomwebClient, uids: readonly string[]): Promise<Map<string, StudyFacts[]>> {
-  const found = new Map<string, StudyFacts[]>();
-  if (uids.length === 0) return found;
-  const query = new URLSearchParams({ StudyInstanceUID: uids.join(','), includefield: STUDY_FACT_FIELDS });
-  const response = await client.get('/studies', query, 'application/dicom+json');
+/** A QIDO-RS answer's results; PacsFailedError when it is an error or not a QIDO answer. */
+async function qidoAnswer(response: Response): Promise<unknown[]> {
   // Orthanc answers an empty match with 200 and [] (older plugins with 204).
-  if (response.status === 204) return found;
+  if (response.status === 204) return [];
   if (!response.ok) throw new PacsFailedError(response.status);
   let text: string;
   try {
@@ -76,6 +67,21 @@ export async function findStudies(client: DicomwebClient, uids: readonly string[
     throw new PacsFailedError(response.status);
   }
   if (!Array.isArray(body)) throw new PacsFailedError(response.status);
+  return body;
+}
+
+/**
+ * Asks the PACS for `uids` in one list-matching QIDO-RS query. Every study the PACS holds
+ * under a requested UID is returned, grouped by UID: more than one entry for a UID means the
+ * PACS holds it more than once (e.g. under two patients). A UID the PACS does not hold has
+ * no entry. Throws PacsUnavailableError when the PACS does not answer and PacsFailedError
+ * when it answers with an error or with something that is not a QIDO answer.
+ */
+export async function findStudies(client: DicomwebClient, uids: readonly string[]): Promise<Map<string, StudyFacts[]>> {
+  const found = new Map<string, StudyFacts[]>();
+  if (uids.length === 0) return found;
+  const query = new URLSearchParams({ StudyInstanceUID: uids.join(','), includefield: STUDY_FACT_FIELDS });
+  const body = await qidoAnswer(await client.get('/studies', query, 'application/dicom+json'));
   const wanted = new Set(uids);
   for (const item of body) {
     const facts = studyFactsOf(item);
@@ -86,6 +92,21 @@ export async function findStudies(client: DicomwebClient, uids: readonly string[
     found.set(facts.studyInstanceUid, list);
   }
   return found;
+}
+
+/**
+ * The studies the PACS files under one accession number, exactly as given. The caller must
+ * refuse wildcards (`*`, `?`) and lists (`,`) before asking; an answer for another number is
+ * ignored here all the same. Same errors as findStudies.
+ */
+export async function findStudiesByAccession(client: DicomwebClient, accessionNumber: string): Promise<StudyFacts[]> {
+  const query = new URLSearchParams({ AccessionNumber: accessionNumber, includefield: `${STUDY_FACT_FIELDS},${TAG.accessionNumber}`, limit: '20' });
+  const body = await qidoAnswer(await client.get('/studies', query, 'application/dicom+json'));
+  return body.flatMap((item) => {
+    const facts = studyFactsOf(item);
+    const [number] = typeof item === 'object' && item !== null ? values(item as Record<string, unknown>, TAG.accessionNumber) : [];
+    return facts && number === accessionNumber ? [facts] : [];
+  });
 }
 
 export { DicomwebClient, PacsFailedError, PacsUnavailableError };

@@ -7,14 +7,21 @@ import { SIGNING_ALG } from '../../tokens/signing-keys.js';
 import { Problem } from '../problem.js';
 import { bearerJwt } from '../../contracts/bearer-token.js';
 import { usernameSchema } from '../../contracts/identifiers.js';
-import { knownRoles, resolvePrincipal } from './principal.js';
+import { knownRoles } from '../../contracts/role-claim.js';
+import { resolvePrincipal } from './principal.js';
+import { isSessionEnded, sessionOf, type SessionRef } from './sessions.js';
 
 /** Audience of the API's own dev-login tokens; never the gateway's. */
 export const API_AUDIENCE = 'iar-api';
 /** What identity providers sign with: theirs to choose, unlike this product's own tokens (contracts/pacs-token.ts). */
 const OIDC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
-export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
+export interface Authenticated {
+  principal: Principal;
+  session: SessionRef;
+}
+
+export type Authenticator = (authorization: string | undefined) => Promise<Authenticated>;
 
 /** RFC 6750 §3: no error code when no token came; invalid_token when one came and was refused. */
 function unauthorized(detail: string, tokenSent: boolean): Problem {
@@ -55,6 +62,9 @@ export function createAuthenticator(config: AppConfig, db: Db, keys: SigningKeyS
       throw unauthorized(`The bearer token was refused (${code}).`, true);
     }
     if (!usernameSchema.safeParse(verified.username).success) throw unauthorized('The token names no usable user.', true);
-    return resolvePrincipal(db, verified.username, knownRoles(verified.roles));
+    const session = sessionOf(token, verified.payload.exp);
+    const [principal, ended] = await Promise.all([resolvePrincipal(db, verified.username, knownRoles(verified.roles)), isSessionEnded(db, session)]);
+    if (ended) throw unauthorized('This session was signed out; sign in again.', true);
+    return { principal, session };
   };
 }

@@ -1,10 +1,5 @@
-import { ROLES, type Principal, type Role } from '../../domain/access-request.js';
+import type { Principal, Role } from '../../domain/access-request.js';
 import type { Db } from '../../db/client.js';
-
-export function knownRoles(claimed: unknown): Role[] {
-  const list = Array.isArray(claimed) ? claimed : typeof claimed === 'string' ? claimed.split(/[\s,]+/) : [];
-  return list.filter((r): r is Role => typeof r === 'string' && (ROLES as readonly string[]).includes(r));
-}
 
 /**
  * Roles come from the verified token; departments come from the directory in the database,

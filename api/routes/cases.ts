@@ -15,6 +15,7 @@ import { throwIfRejected } from '../rejection-status.js';
 import { accessRequestIdSchema } from '../../contracts/identifiers.js';
 import { caseSearchSchema } from '../schemas.js';
 import { principalOf } from './access-requests.js';
+import { CaseReplayer } from '../case-replayer.js';
 
 function requireAuditor(req: Parameters<typeof principalOf>[0]): void {
   throwIfRejected(judgeCaseAccess(principalOf(req)));
@@ -23,6 +24,7 @@ function requireAuditor(req: Parameters<typeof principalOf>[0]): void {
 /** Auditors' read-only view of cases (access requests and everything that followed from them). */
 export function caseRoutes(db: Db, temporal: Client, keys: SigningKeyStore): Router {
   const router = Router();
+  const replayer = new CaseReplayer({ db, temporal });
 
   router.get('/api/cases', async (req, res) => {
     requireAuditor(req);
@@ -63,6 +65,14 @@ export function caseRoutes(db: Db, temporal: Client, keys: SigningKeyStore): Rou
       total: facts.length,
       entry: facts.map((f) => ({ resource: fhirAuditEvent(f) })),
     });
+  });
+
+  // Read-only (replay runs the workflow code over a copy of the history): a GET, never cached.
+  router.get('/api/cases/:id/replay', async (req, res) => {
+    requireAuditor(req);
+    const id = parseOr400(accessRequestIdSchema, req.params.id);
+    if (!(await db.accessRequest.findUnique({ where: { id }, select: { id: true } }))) throw new Problem(404, 'Not found', `No case ${id}.`);
+    res.json(await replayer.replay(id));
   });
 
   router.get('/api/cases/:id/evidence', async (req, res) => {

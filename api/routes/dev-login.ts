@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.js';
 import { takeRateLimit } from '../../db/rate-limit.js';
 import { SIGNING_ALG, type SigningKeyStore } from '../../tokens/signing-keys.js';
 import { API_AUDIENCE } from '../auth/authenticator.js';
-import { knownRoles } from '../auth/principal.js';
+import { knownRoles } from '../../contracts/role-claim.js';
 import { parseOr400, Problem } from '../problem.js';
 import { devLoginSchema } from '../schemas.js';
 

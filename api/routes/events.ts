@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import { bearerJwt } from '../../contracts/bearer-token.js';
 import type { Db } from '../../db/client.js';
+import { isSessionEnded, type SessionRef } from '../auth/sessions.js';
 import { Problem } from '../problem.js';
 import { throwIfRejected } from '../rejection-status.js';
 import { visibleRequests } from '../visibility.js';
@@ -58,6 +59,7 @@ export function eventRoutes(db: Db, log: Logger, timing: EventTiming = DEFAULT_T
     // The authenticator has verified this token: only its expiry is read here.
     const exp = decodeJwt(bearerJwt(req.get('authorization')) ?? '').exp;
     const expiresAt = exp === undefined ? Date.now() + MAX_STREAM_MS : exp * 1000;
+    const session = res.locals.session as SessionRef;
 
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -91,6 +93,11 @@ export function eventRoutes(db: Db, log: Logger, timing: EventTiming = DEFAULT_T
     while (open) {
       const started = Date.now();
       try {
+        // Signed out (in any tab, on any API process): the stream ends with the session.
+        if (await isSessionEnded(db, session)) {
+          close();
+          break;
+        }
         const rows = await db.accessRequest.findMany({
           where: { AND: [visible, { OR: [{ updatedAt: { gte: since } }, { reviews: { some: { reviewedAt: { gte: since } } } }] }] },
           select: { id: true, status: true, updatedAt: true, reviews: { select: { reviewedAt: true } } },

@@ -1,21 +1,26 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { WORKFLOWS_PATH } from '../../workflows/location.js';
+import type { ReplayReport } from '../../contracts/replay-report.js';
 import type { loadHistory } from '../read/case-timeline.js';
 
 type History = NonNullable<Awaited<ReturnType<typeof loadHistory>>['history']>;
 
-export interface ReplayReport {
-  caseId: string;
-  events: number;
-  /** reproduced: today's workflow code makes exactly the recorded decisions. */
-  result: 'reproduced' | 'determinism-failure' | 'replay-error';
-  recordedOutcome: string | null;
-  detail?: string;
+export type { ReplayReport };
+
+/**
+ * For a process that only replays (the auditors' CLI): the replayer's own warnings would
+ * repeat the finding on stderr. A process with its own runtime (the API) keeps that one.
+ */
+export function installQuietReplayRuntime(): void {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
 }
 
-let quietRuntime = false;
+/** The workflow code as a bundle, built once for many replays (building takes seconds). */
+export function bundleWorkflowsForReplay(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
+}
 
 /**
  * The workflow id a history ran under: its request's id, from the start input. The
@@ -39,15 +44,14 @@ function recordedOutcome(history: History): string | null {
  * whether it reproduces the recorded decisions. A determinism failure is a finding for the
  * auditor, not a crash.
  */
-export async function replayCase(caseId: string, history: History, workflowsPath = WORKFLOWS_PATH): Promise<ReplayReport> {
-  if (!quietRuntime) {
-    // The replayer's own warnings would repeat the finding on stderr.
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-    quietRuntime = true;
-  }
+export async function replayCase(
+  caseId: string,
+  history: History,
+  code: { workflowsPath: string } | { workflowBundle: WorkflowBundle } = { workflowsPath: WORKFLOWS_PATH },
+): Promise<ReplayReport> {
   const base = { caseId, events: history.events?.length ?? 0, recordedOutcome: recordedOutcome(history) };
   try {
-    await Worker.runReplayHistory({ workflowsPath, replayName: `audit-${caseId}` }, history, recordedWorkflowId(history, caseId));
+    await Worker.runReplayHistory({ ...code, replayName: `audit-${caseId}` }, history, recordedWorkflowId(history, caseId));
     return { ...base, result: 'reproduced' };
   } catch (error) {
     const name = (error as Error).name;

@@ -1,14 +1,14 @@
-import type { StoredAccessRecord } from '../../contracts/access-record.js';
+import type { AccessLog, AccessLogRow } from '../../contracts/access-log.js';
+import type { AccessOutcome } from '../../contracts/access-record.js';
 import type { Db } from '../../db/client.js';
 
-/** One gateway request as an auditor reads it: the access record, dated in ISO 8601. */
-export type AccessRow = { at: string } & Pick<
-  StoredAccessRecord,
-  'username' | 'grantId' | 'jti' | 'route' | 'study' | 'series' | 'instance' | 'status' | 'outcome' | 'reason' | 'clientIp'
->;
+export type AccessRow = AccessLogRow;
 
-/** Every request through the gateway for a study, or for any study of a patient. */
-export async function whoAccessed(db: Db, query: { study?: string; patient?: string; from?: string; to?: string }): Promise<AccessRow[]> {
+/**
+ * Every request through the gateway for a study, or for any study of a patient, oldest first;
+ * with `limit`, at most that many, and `truncated` says whether more matched.
+ */
+export async function whoAccessed(db: Db, query: { study?: string; patient?: string; from?: string; to?: string; limit?: number }): Promise<AccessLog> {
   const time = { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lte: new Date(query.to) } : {}) };
   let scope: object;
   if (query.study) scope = { study: query.study };
@@ -20,9 +20,11 @@ export async function whoAccessed(db: Db, query: { study?: string; patient?: str
   }
   const rows = await db.gatewayAccessRecord.findMany({
     where: { AND: [scope, Object.keys(time).length ? { occurredAt: time } : {}] },
-    orderBy: { occurredAt: 'asc' },
+    orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
+    ...(query.limit ? { take: query.limit + 1 } : {}),
   });
-  return rows.map((r) => ({
+  const truncated = query.limit !== undefined && rows.length > query.limit;
+  const items = (truncated ? rows.slice(0, query.limit) : rows).map((r) => ({
     at: r.occurredAt.toISOString(),
     username: r.username,
     grantId: r.grantId,
@@ -32,8 +34,9 @@ export async function whoAccessed(db: Db, query: { study?: string; patient?: str
     series: r.series,
     instance: r.instance,
     status: r.status,
-    outcome: r.outcome,
+    outcome: r.outcome as AccessOutcome,
     reason: r.reason,
     clientIp: r.clientIp,
   }));
+  return { items, truncated };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryArchiver } from '../../audit/evidence/history-archiver.js';
-import { whoAccessed } from '../../audit/read/who-accessed.js';
+import { whoAccessed, type AccessRow } from '../../audit/read/who-accessed.js';
 import type { TimelineEntry } from '../../contracts/case-timeline.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
@@ -178,14 +178,48 @@ describe('case search', () => {
     expect((await api.call('GET', '/api/cases/ar-00000000-0000-4000-8000-000000000000/timeline', { token: frank })).status).toBe(404);
   });
 
-  it('answers who accessed a patient’s images, and a study’s, in a time window', async () => {
-    const byPatient = await whoAccessed(api.db, { patient: 'SYN-0001' });
-    const hanas = byPatient.filter((r) => r.username === REQUESTER);
+  it('answers who accessed a patient’s images, and a study’s, in a time window, to auditors and security officers', async () => {
+    const accesses = (query: Record<string, string>, token = frank) =>
+      api.call('GET', `/api/image-accesses?${new URLSearchParams(query).toString()}`, { token });
+    const byPatient = await accesses({ patient: 'SYN-0001' });
+    expect(byPatient.status).toBe(200);
+    const hanas = (byPatient.body.items as AccessRow[]).filter((r) => r.username === REQUESTER);
     expect(hanas.map((r) => r.outcome).sort()).toEqual(['refused', 'served']);
     expect(hanas.every((r) => r.grantId === caseId && r.jti)).toBe(true);
-    const byStudy = await whoAccessed(api.db, { study: STUDY });
-    expect(byStudy.some((r) => r.username === REQUESTER && r.outcome === 'served')).toBe(true);
-    expect(byStudy.every((r) => r.study === STUDY)).toBe(true);
-    expect(await whoAccessed(api.db, { study: STUDY, to: '2000-01-01T00:00:00Z' })).toEqual([]);
+    const byStudy = await accesses({ study: STUDY }, await api.login('sec.grace'));
+    expect(byStudy.status).toBe(200);
+    expect((byStudy.body.items as AccessRow[]).some((r) => r.username === REQUESTER && r.outcome === 'served')).toBe(true);
+    expect((byStudy.body.items as AccessRow[]).every((r) => r.study === STUDY)).toBe(true);
+    expect((await accesses({ study: STUDY, to: '2000-01-01T00:00:00Z' })).body).toEqual({ items: [], truncated: false });
+    const window = { from: hanas[0]!.at, to: hanas[0]!.at };
+    expect((await accesses({ patient: 'SYN-0001', ...window })).body.items.map((r: AccessRow) => r.at)).toContain(hanas[0]!.at);
+    // The same rows the auditors' CLI reads.
+    expect((await whoAccessed(api.db, { study: STUDY })).items).toEqual(byStudy.body.items);
+  });
+
+  it('pages the access log: at most `limit` rows, and says when more matched', async () => {
+    const one = await api.call('GET', `/api/image-accesses?patient=SYN-0001&limit=1`, { token: frank });
+    expect(one.body.items).toHaveLength(1);
+    expect(one.body.truncated).toBe(true);
+  });
+
+  it('refuses the access log to clinicians and reviewers, and a query naming both, neither, or a window backwards', async () => {
+    for (const user of [REQUESTER, 'sup.carol', 'priv.dave']) {
+      const refused = await api.call('GET', `/api/image-accesses?study=${STUDY}`, { token: await api.login(user) });
+      expect(refused.status, user).toBe(403);
+    }
+    for (const query of [`study=${STUDY}&patient=SYN-0001`, '', 'patient=SYN-0001&from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z', 'study=x']) {
+      expect((await api.call('GET', `/api/image-accesses?${query}`, { token: frank })).status, query).toBe(400);
+    }
+  });
+
+  it('replays the case from the API, from the archive once Temporal deleted it: today’s code reproduces the recorded decisions', async () => {
+    const replay = await api.call('GET', `/api/cases/${caseId}/replay`, { token: frank });
+    expect(replay.status, JSON.stringify(replay.body)).toBe(200);
+    // The archive test above deleted the live history: the replay reads the archived copy.
+    expect(replay.body).toMatchObject({ caseId, result: 'reproduced', recordedOutcome: 'REVOKED', source: 'archive' });
+    expect(replay.body.events).toBeGreaterThan(5);
+    expect((await api.call('GET', `/api/cases/${caseId}/replay`, { token: await api.login('sec.grace') })).status).toBe(403);
+    expect((await api.call('GET', '/api/cases/ar-00000000-0000-4000-8000-000000000000/replay', { token: frank })).status).toBe(404);
   });
 });

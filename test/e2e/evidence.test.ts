@@ -114,7 +114,7 @@ describe('replay', () => {
     const reproduced = await replayCase(caseId, history!);
     expect(reproduced).toMatchObject({ caseId, result: 'reproduced', recordedOutcome: 'REVOKED' });
     const changed = path.join(ROOT, 'test', 'fixtures', 'nondeterministic-workflow', 'index.ts');
-    const finding = await replayCase(caseId, history!, changed);
+    const finding = await replayCase(caseId, history!, { workflowsPath: changed });
     expect(finding.result).toBe('determinism-failure');
     expect(finding.detail).toMatch(/determinism/i);
   });

@@ -56,6 +56,7 @@ describe('OpenAPI', () => {
     expect(limited.sort()).toEqual(
       [
         'get /api/events',
+        'get /api/studies',
         'post /api/access-requests',
         'post /api/access-requests/{id}/reviews',
         'post /api/access-requests/{id}/tokens',

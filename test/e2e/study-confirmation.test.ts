@@ -174,3 +174,47 @@ describe('when the PACS cannot be asked, nothing is recorded', () => {
     }
   });
 });
+
+describe('looking a study up by accession number', () => {
+  const lookUp = (query: Record<string, string>, token = petra) => api.call('GET', `/api/studies?${new URLSearchParams(query).toString()}`, { token });
+
+  it('finds the study the PACS files under the number for that patient, and a submission with it is confirmed', async () => {
+    const found = await lookUp({ accessionNumber: 'ACC10001', patientId: 'SYN-0001' });
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(found.body.items).toEqual([
+      { studyInstanceUid: STUDY_A, patientId: 'SYN-0001', modalities: ['CT'], studyDate: '2024-01-15', description: 'Synthetic CT wrist' },
+    ]);
+    const submitted = await api.call('POST', '/api/access-requests', {
+      token: petra,
+      body: submission({ studyInstanceUids: found.body.items.map((s: { studyInstanceUid: string }) => s.studyInstanceUid) }),
+    });
+    expect(submitted.status).toBe(201);
+  });
+
+  it('says nothing of a study filed under another patient, or of a number the PACS does not hold', async () => {
+    // ACC10003 is SYN-0002's: asked for under SYN-0001, it is not there, and SYN-0002 is not named.
+    const other = await lookUp({ accessionNumber: 'ACC10003', patientId: 'SYN-0001' });
+    expect(other.status).toBe(200);
+    expect(other.body).toEqual({ items: [] });
+    expect(
+      (await lookUp({ accessionNumber: 'ACC10003', patientId: 'SYN-0002' })).body.items.map((s: { studyInstanceUid: string }) => s.studyInstanceUid),
+    ).toEqual([STUDY_OF_SYN_0002]);
+    expect((await lookUp({ accessionNumber: 'NO-SUCH', patientId: 'SYN-0001' })).body).toEqual({ items: [] });
+  });
+
+  it('refuses wildcards, lists and a missing patient, so a lookup can never fish', async () => {
+    for (const accessionNumber of ['ACC*', 'ACC1000?', 'ACC10001,ACC10003', 'A\\B', 'ACC-longer-than-sixteen']) {
+      const refused = await lookUp({ accessionNumber, patientId: 'SYN-0001' });
+      expect(refused.status, accessionNumber).toBe(400);
+      expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    }
+    expect((await lookUp({ accessionNumber: 'ACC10001' })).status).toBe(400);
+    // A patient id is compared, never sent as a matcher: `*` finds nobody.
+    expect((await lookUp({ accessionNumber: 'ACC10001', patientId: '*' })).body).toEqual({ items: [] });
+  });
+
+  it('is for clinicians only', async () => {
+    const frank = await api.login('aud.frank');
+    expect((await lookUp({ accessionNumber: 'ACC10001', patientId: 'SYN-0001' }, frank)).status).toBe(403);
+  });
+});
