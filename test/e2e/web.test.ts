@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../scripts/lib/ephemeral-servers.js';
 import { startApi, STUDY_A, submission } from '../support/api-harness.js';
-import { axeViolations, launchChromium, newContext, screenshot, settled, startWebStack, watchConsole, type WebStack } from '../support/web-harness.js';
+import {
+  axeViolations,
+  englishOnlyFragments,
+  launchChromium,
+  newContext,
+  screenshot,
+  settled,
+  startWebStack,
+  watchConsole,
+  type WebStack,
+} from '../support/web-harness.js';
 
 // The web app in Debian's Chromium, against a real API, gateway, worker and PACS. Pages are
 // found by role and label, as a person using a screen reader finds them.
@@ -26,29 +33,6 @@ afterAll(async () => {
 async function signIn(page: Page, username: string): Promise<void> {
   await page.goto(`${stack.url}/`);
   await page.getByRole('button', { name: username, exact: true }).click();
-}
-
-/**
- * The English messages a page in Chinese must not show: every English string of en.json that
- * zh-CN.json says differently, split at its placeholders, keeping fragments of two words or
- * more (a lone "ID" or "UID" is the same in both), and none the Chinese messages quote.
- */
-function englishOnlyFragments(): string[] {
-  const leaves = (value: unknown, prefix = ''): [string, string][] =>
-    typeof value === 'string'
-      ? [[prefix, value]]
-      : Object.entries(value as Record<string, unknown>).flatMap(([key, child]) => leaves(child, prefix ? `${prefix}.${key}` : key));
-  const read = (name: string) => JSON.parse(readFileSync(path.join(ROOT, 'web', 'src', 'i18n', name), 'utf8'));
-  const zh = new Map(leaves(read('zh-CN.json')));
-  return (
-    leaves(read('en.json'))
-      .filter(([key, text]) => zh.get(key) !== text)
-      .flatMap(([, text]) => text.split(/\{\{[^}]*\}\}/))
-      .map((fragment) => fragment.trim().replace(/[.:,;()]+$/, ''))
-      .filter((fragment) => /[A-Za-z]+\s+[A-Za-z]+/.test(fragment))
-      // A technical term the Chinese text itself keeps, e.g. "检查实例 UID（Study Instance UID）".
-      .filter((fragment) => ![...zh.values()].some((chinese) => chinese.includes(fragment)))
-  );
 }
 
 async function expectAccessible(page: Page, what: string): Promise<void> {

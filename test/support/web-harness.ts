@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { inject } from 'vitest';
@@ -23,14 +23,15 @@ export interface WebStack {
 /**
  * The system as `npm start` wires it for a browser: the API serving web/dist (built in global
  * setup), told the gateway's address; the gateway answering CORS for the API's origin only.
+ * `env` adds to the API's settings (an OIDC issuer, for instance).
  */
-export async function startWebStack(): Promise<WebStack> {
+export async function startWebStack(env: Record<string, string> = {}): Promise<WebStack> {
   const buildError = inject('webBuildError');
   if (buildError) throw new Error(`web/dist could not be built in global setup: ${buildError}`);
   // The gateway's port first: the API's CSP and /api/web-config name it, and the gateway
   // needs the API's address (its token issuer and the web origin) to start.
   const gatewayPort = await freePort();
-  const api = await startApi({ GATEWAY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`, TEMPORAL_UI_URL: 'http://127.0.0.1:8233' });
+  const api = await startApi({ GATEWAY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`, TEMPORAL_UI_URL: 'http://127.0.0.1:8233', ...env });
   const gateway = await startGateway(
     api,
     { dicomwebUrl: inject('pacsDicomwebUrl'), username: inject('pacsUsername'), password: inject('pacsPassword') },
@@ -115,4 +116,27 @@ export async function axeViolations(page: Page): Promise<string[]> {
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
+}
+
+/**
+ * The English messages a page in Chinese must not show: every English string of en.json that
+ * zh-CN.json says differently, split at its placeholders, keeping fragments of two words or
+ * more (a lone "ID" or "UID" is the same in both), and none the Chinese messages quote.
+ */
+export function englishOnlyFragments(): string[] {
+  const leaves = (value: unknown, prefix = ''): [string, string][] =>
+    typeof value === 'string'
+      ? [[prefix, value]]
+      : Object.entries(value as Record<string, unknown>).flatMap(([key, child]) => leaves(child, prefix ? `${prefix}.${key}` : key));
+  const read = (name: string) => JSON.parse(readFileSync(path.join(ROOT, 'web', 'src', 'i18n', name), 'utf8'));
+  const zh = new Map(leaves(read('zh-CN.json')));
+  return (
+    leaves(read('en.json'))
+      .filter(([key, text]) => zh.get(key) !== text)
+      .flatMap(([, text]) => text.split(/\{\{[^}]*\}\}/))
+      .map((fragment) => fragment.trim().replace(/[.:,;()]+$/, ''))
+      .filter((fragment) => /[A-Za-z]+\s+[A-Za-z]+/.test(fragment))
+      // A technical term the Chinese text itself keeps, e.g. "检查实例 UID（Study Instance UID）".
+      .filter((fragment) => ![...zh.values()].some((chinese) => chinese.includes(fragment)))
+  );
 }
