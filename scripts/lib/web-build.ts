@@ -11,7 +11,7 @@ export const WEB_DIST_DIR = path.join(WEB_DIR, 'dist');
 /** Written last, after a successful build: a half-built dist has none and is rebuilt. */
 const STAMP = path.join(WEB_DIST_DIR, '.sources-sha256');
 
-/** Everything a build reads: web/ except its output, and the locked library versions. */
+/** Everything a build reads: web/ except its output, the contracts and domain it imports, and the locked library versions. */
 function sourceFiles(): string[] {
   const files: string[] = [path.join(root, 'package-lock.json')];
   const walk = (dir: string) => {
@@ -23,6 +23,8 @@ function sourceFiles(): string[] {
     }
   };
   walk(WEB_DIR);
+  walk(path.join(root, 'contracts'));
+  walk(path.join(root, 'domain'));
   return files.sort();
 }
 

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { hasRole, useSession, type Role } from './auth/session';
 import { OidcCallbackPage } from './auth/OidcCallbackPage';
+import { ImageAccessPage } from './accesses/ImageAccessPage';
 import { SignInPage } from './auth/SignInPage';
 import { CasePage } from './cases/CasePage';
 import { CaseSearchPage } from './cases/CaseSearchPage';
@@ -85,6 +86,14 @@ export function App() {
             element={
               <RequireRole roles={['auditor']}>
                 <CasePage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="image-accesses"
+            element={
+              <RequireRole roles={['auditor', 'security_officer']}>
+                <ImageAccessPage />
               </RequireRole>
             }
           />

@@ -142,3 +142,14 @@ export interface TokenAnswer {
 }
 
 export type { CaseTimeline as Timeline, TimelineEntry } from '../../../contracts/case-timeline.js';
+export type { AccessLog, AccessLogRow } from '../../../contracts/access-log.js';
+export type { ReplayReport } from '../../../contracts/replay-report.js';
+
+/** A study as the PACS files it, from a lookup by accession number. */
+export interface FoundStudy {
+  studyInstanceUid: string;
+  patientId: string | null;
+  modalities: string[];
+  studyDate: string | null;
+  description: string | null;
+}

@@ -1,5 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { knownRoles } from '../../../contracts/role-claim.js';
+import type { Role } from '../../../domain/access-request.js';
 import { configureClient, type WebConfig } from '../api/client';
 import { useWebConfig } from '../api/queries';
 import { ErrorMessage, Loading } from '../ui/status';
@@ -9,7 +11,7 @@ import { ErrorMessage, Loading } from '../ui/status';
 
 const STORAGE_KEY = 'iar.apiToken';
 
-export type Role = 'clinician' | 'supervisor' | 'privacy_officer' | 'auditor' | 'security_officer';
+export type { Role };
 
 export interface SessionUser {
   username: string;
@@ -51,7 +53,7 @@ export function userFromToken(token: string, names: ClaimNames = { roles: 'roles
   const username = claims[names.username];
   const roleClaim = claims[names.roles];
   if (typeof username !== 'string' || typeof claims.exp !== 'number') return null;
-  const roles = Array.isArray(roleClaim) ? roleClaim.filter((r): r is Role => typeof r === 'string') : [];
+  const roles = knownRoles(roleClaim);
   return { username, name: typeof claims.name === 'string' ? claims.name : null, roles, expiresAt: claims.exp * 1000 };
 }
 
@@ -68,6 +70,15 @@ function decodeClaims(token: string): Record<string, unknown> | null {
     return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
   } catch {
     return null;
+  }
+}
+
+async function endServerSession(token: string): Promise<void> {
+  try {
+    // keepalive: the call completes even if the tab navigates away at once.
+    await fetch('/api/sign-out', { method: 'POST', headers: { Authorization: `Bearer ${token}` }, credentials: 'omit', keepalive: true });
+  } catch {
+    // Nothing more can be done from here; the token still expires on its own.
   }
 }
 
@@ -104,6 +115,10 @@ function Session({ names, children }: { names: ClaimNames; children: ReactNode }
 
   const signOut = useCallback(
     (reason: SignOutReason = 'signed-out') => {
+      const ending = sessionStorage.getItem(STORAGE_KEY);
+      // Signing out ends the session on the server too, so a copy of the token is refused. An
+      // expired token needs no ending; a failed call leaves a token that expires within the hour.
+      if (reason === 'signed-out' && ending) void endServerSession(ending);
       sessionStorage.removeItem(STORAGE_KEY);
       setToken(null);
       setEndedBecause(reason);

@@ -1,8 +1,9 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
-import { api, apiResponse, type Timeline, type TimelineEntry } from '../api/client';
+import { api, apiResponse, type ReplayReport, type Timeline, type TimelineEntry } from '../api/client';
 import { keys, useRequest, useWebConfig } from '../api/queries';
+import type { ImageAccessLinkState } from '../accesses/ImageAccessPage';
 import { RequestDetails } from '../ui/RequestDetails';
 import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
@@ -38,6 +39,9 @@ export function CasePage() {
     queryKey: keys.timeline(id),
     queryFn: ({ signal }) => api<Timeline>(`/api/cases/${encodeURIComponent(id)}/timeline`, { signal }),
   });
+  const replay = useMutation({
+    mutationFn: () => api<ReplayReport>(`/api/cases/${encodeURIComponent(id)}/replay`),
+  });
   const evidence = useMutation({
     mutationFn: async () => {
       const response = await apiResponse(`/api/cases/${encodeURIComponent(id)}/evidence`);
@@ -60,11 +64,19 @@ export function CasePage() {
             <StatusBadge status={request.data.status} />
           </div>
           <RequestDetails request={request.data} showRequester />
+          <p>
+            <Link to="/image-accesses" state={{ subject: 'patient', value: request.data.patientId } satisfies ImageAccessLinkState}>
+              {t('cases.accessesOfPatient')}
+            </Link>
+          </p>
         </section>
       )}
       <div className="actions">
         <button type="button" className="button" onClick={() => evidence.mutate()} disabled={evidence.isPending}>
           {t('cases.evidence')}
+        </button>
+        <button type="button" className="button secondary" onClick={() => replay.mutate()} disabled={replay.isPending}>
+          {t('cases.replay')}
         </button>
         {config.data?.temporalUiUrl && (
           <a className="button secondary" href={temporalLink(config.data.temporalUiUrl, id)} target="_blank" rel="noreferrer noopener">
@@ -74,6 +86,14 @@ export function CasePage() {
       </div>
       {evidence.isPending && <Loading label={t('cases.evidencePreparing')} />}
       {evidence.isError && <ErrorMessage error={evidence.error} />}
+      {evidence.isSuccess && (
+        <p className="success" role="status">
+          {t('cases.evidenceSaved', { file: `${id}.evidence.json` })}
+        </p>
+      )}
+      {replay.isPending && <Loading label={t('cases.replaying')} />}
+      {replay.isError && <ErrorMessage error={replay.error} onRetry={() => replay.mutate()} />}
+      {replay.data && <ReplayResult report={replay.data} />}
       <section className="card" aria-labelledby="case-timeline">
         <h2 id="case-timeline">{t('cases.timeline')}</h2>
         {timeline.isPending && <Loading />}
@@ -86,6 +106,28 @@ export function CasePage() {
         )}
       </section>
     </div>
+  );
+}
+
+/** What replaying the recorded history with today's workflow code found, in words. */
+function ReplayResult({ report }: { report: ReplayReport }) {
+  const { t } = useTranslation();
+  const reproduced = report.result === 'reproduced';
+  return (
+    <section className={`card replay-result ${reproduced ? 'success' : 'error'}`} aria-labelledby="case-replay">
+      <h2 id="case-replay">{t('cases.replayTitle')}</h2>
+      <p role="status">
+        <strong>{t(`cases.replayResult.${report.result}`)}</strong>
+      </p>
+      <p>
+        {t('cases.replayFacts', {
+          events: report.events,
+          source: t(`cases.replaySource.${report.source ?? 'live'}`),
+          outcome: report.recordedOutcome ? t(`status.${report.recordedOutcome}`, { defaultValue: report.recordedOutcome }) : t('cases.replayNoOutcome'),
+        })}
+      </p>
+      {report.detail && <pre>{report.detail}</pre>}
+    </section>
   );
 }
 

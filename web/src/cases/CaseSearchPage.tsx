@@ -6,20 +6,13 @@ import { ACCESS_REQUEST_STATUSES, PURPOSES_OF_USE } from '../../../domain/access
 import { api, ApiError, query, type AccessRequestView, type Page } from '../api/client';
 import { keys } from '../api/queries';
 import { StatusBadge } from '../ui/StatusBadge';
-import { useFormat } from '../ui/format';
+import { localInputToIso, useFormat } from '../ui/format';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
 import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 const TEXT_FILTERS = ['requester', 'reviewer', 'study', 'patient'] as const;
 type Filters = Record<(typeof TEXT_FILTERS)[number] | 'status' | 'purpose' | 'from' | 'to', string>;
 const EMPTY: Filters = { requester: '', reviewer: '', study: '', patient: '', status: '', purpose: '', from: '', to: '' };
-
-/** A datetime-local value (the user's own time zone) as an ISO instant with offset. */
-function toIso(local: string): string | undefined {
-  if (!local) return undefined;
-  const date = new Date(local);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
 
 export function CaseSearchPage() {
   const { t } = useTranslation();
@@ -40,8 +33,8 @@ export function CaseSearchPage() {
           patient: filters.patient.trim(),
           status: filters.status,
           purpose: filters.purpose,
-          from: toIso(filters.from),
-          to: toIso(filters.to),
+          from: localInputToIso(filters.from),
+          to: localInputToIso(filters.to),
           limit: 50,
           cursor: pageParam,
         })}`,

@@ -13,24 +13,32 @@ import { useDocumentTitle } from '../ui/useDocumentTitle';
 export function GrantsPage() {
   const { t } = useTranslation();
   useDocumentTitle(t('grants.title'));
+  const format = useFormat();
   const active = useRequestList('ACTIVE');
   const grants = (active.data ?? []).slice().sort((a, b) => (a.grant?.expiresAt ?? '').localeCompare(b.grant?.expiresAt ?? ''));
+  // Said here, not in the grant's card: a revoked grant leaves the list of active ones at once.
+  const [revoked, setRevoked] = useState<AccessRequestView | null>(null);
   return (
     <div className="page">
       <h1>{t('grants.title')}</h1>
+      {revoked && (
+        <p className="success" role="status">
+          {t('grants.revokedOne', { requester: revoked.requester, patient: revoked.patientId, when: format.dateTime(revoked.endedAt) })}
+        </p>
+      )}
       {active.isPending && <Loading />}
       {active.isError && <ErrorMessage error={active.error} onRetry={() => void active.refetch()} />}
       {active.isSuccess && grants.length === 0 && <Empty>{t('grants.empty')}</Empty>}
       <ul className="request-list">
         {grants.map((request) => (
-          <Grant key={request.id} request={request} />
+          <Grant key={request.id} request={request} onRevoked={setRevoked} />
         ))}
       </ul>
     </div>
   );
 }
 
-function Grant({ request }: { request: AccessRequestView }) {
+function Grant({ request, onRevoked }: { request: AccessRequestView; onRevoked: (view: AccessRequestView) => void }) {
   const { t } = useTranslation();
   const id = useId();
   const format = useFormat();
@@ -39,6 +47,7 @@ function Grant({ request }: { request: AccessRequestView }) {
   const [reason, setReason] = useState('');
   const revoke = useMutation({
     mutationFn: () => api<AccessRequestView>(`/api/access-requests/${encodeURIComponent(request.id)}/revoke`, { body: { reason } }),
+    onSuccess: onRevoked,
     onSettled: () => void client.invalidateQueries({ queryKey: keys.requests }),
   });
   const onSubmit = (event: FormEvent) => {
@@ -71,11 +80,6 @@ function Grant({ request }: { request: AccessRequestView }) {
         </div>
       </form>
       {revoke.isError && <ErrorMessage error={revoke.error} />}
-      {revoke.isSuccess && (
-        <p className="success" role="status">
-          {t('grants.revoked')}
-        </p>
-      )}
     </li>
   );
 }

@@ -5,6 +5,7 @@ import { PURPOSES_OF_USE, type PurposeOfUse } from '../../../domain/access-reque
 import { api, ApiError, type AccessRequestView } from '../api/client';
 import { keys } from '../api/queries';
 import { ErrorMessage } from '../ui/status';
+import { StudyLookup } from './StudyLookup';
 
 type Field = 'studyInstanceUids' | 'patientId' | 'purposeOfUse' | 'justification' | 'durationMinutes';
 const FIELDS: Field[] = ['studyInstanceUids', 'patientId', 'purposeOfUse', 'justification', 'durationMinutes'];
@@ -27,6 +28,14 @@ function fieldErrors(error: unknown): Partial<Record<Field, string>> {
   return out;
 }
 
+/** The UIDs typed or added, one per line or separated by commas or spaces. */
+function studyList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((uid) => uid.trim())
+    .filter(Boolean);
+}
+
 export function RequestForm() {
   const { t } = useTranslation();
   const client = useQueryClient();
@@ -44,10 +53,7 @@ export function RequestForm() {
     mutationFn: () =>
       api<AccessRequestView>('/api/access-requests', {
         body: {
-          studyInstanceUids: studies
-            .split(/[\s,]+/)
-            .map((uid) => uid.trim())
-            .filter(Boolean),
+          studyInstanceUids: studyList(studies),
           patientId: patientId.trim(),
           purposeOfUse: purpose,
           justification,
@@ -89,6 +95,20 @@ export function RequestForm() {
     <form className="card form" onSubmit={onSubmit} noValidate aria-labelledby={`${id}-heading`}>
       <h2 id={`${id}-heading`}>{t('requests.form.title')}</h2>
       <div className="field">
+        <label htmlFor={`${id}-patient`}>{t('requests.form.patientId')}</label>
+        <input
+          id={`${id}-patient`}
+          value={patientId}
+          onChange={(e) => setPatientId(e.target.value)}
+          required
+          autoComplete="off"
+          spellCheck={false}
+          aria-invalid={!!errors.patientId}
+          aria-describedby={describedBy('patientId')}
+        />
+        {errorFor('patientId')}
+      </div>
+      <div className="field">
         <label htmlFor={`${id}-studies`}>{t('requests.form.studies')}</label>
         <textarea
           id={`${id}-studies`}
@@ -104,20 +124,7 @@ export function RequestForm() {
           {t('requests.form.studiesHint')}
         </p>
         {errorFor('studyInstanceUids')}
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-patient`}>{t('requests.form.patientId')}</label>
-        <input
-          id={`${id}-patient`}
-          value={patientId}
-          onChange={(e) => setPatientId(e.target.value)}
-          required
-          autoComplete="off"
-          spellCheck={false}
-          aria-invalid={!!errors.patientId}
-          aria-describedby={describedBy('patientId')}
-        />
-        {errorFor('patientId')}
+        <StudyLookup patientId={patientId} chosen={studyList(studies)} onAdd={(uid) => setStudies((text) => [...studyList(text), uid].join('\n'))} />
       </div>
       <div className="field">
         <label htmlFor={`${id}-purpose`}>{t('requests.form.purpose')}</label>

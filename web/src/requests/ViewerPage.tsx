@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client';
@@ -13,8 +13,19 @@ import { useDocumentTitle } from '../ui/useDocumentTitle';
 
 type DicomJson = Record<string, { Value?: unknown[] } | undefined>[];
 
-// No window presets: the rendered route passes `window` on, but the PACS (Orthanc's DICOMweb
-// plugin 1.7) renders the same image whatever it says, so a preset control would do nothing.
+/**
+ * CT window presets (centre, width in Hounsfield units), sent as DICOMweb's `window` to the
+ * gateway's rendered route, which passes it to the PACS; the watermark is drawn on what comes
+ * back. `linear` only: Orthanc's DICOMweb plugin 1.7 computes `linear-exact` half a window off.
+ * Grey-scale modalities without a Hounsfield scale keep the PACS's full-range rendering.
+ */
+export const CT_WINDOWS = {
+  softTissue: [40, 400],
+  lung: [-600, 1500],
+  bone: [400, 1800],
+  brain: [40, 80],
+} as const;
+type WindowPreset = keyof typeof CT_WINDOWS | 'full';
 
 function isGrantStop(error: unknown): boolean {
   return error instanceof ApiError && (error.code === 'GRANT_NOT_ACTIVE' || error.code === 'NOT_ACTIVE');
@@ -146,15 +157,35 @@ function StudyViewer({ root, study, gateway, onStop }: StudyViewerProps) {
               ))}
             </ul>
           </div>
-          {current && <SeriesViewer key={current} studyUrl={studyUrl} series={current} gateway={gateway} onStop={onStop} />}
+          {current && (
+            <SeriesViewer
+              key={current}
+              studyUrl={studyUrl}
+              series={current}
+              modality={series.data.find((s) => s.uid === current)?.modality ?? ''}
+              gateway={gateway}
+              onStop={onStop}
+            />
+          )}
         </div>
       )}
     </section>
   );
 }
 
-function SeriesViewer({ studyUrl, series, gateway, onStop }: { studyUrl: string; series: string; gateway: GatewayFetch; onStop: (error: unknown) => void }) {
+interface SeriesViewerProps {
+  studyUrl: string;
+  series: string;
+  modality: string;
+  gateway: GatewayFetch;
+  onStop: (error: unknown) => void;
+}
+
+function SeriesViewer({ studyUrl, series, modality, gateway, onStop }: SeriesViewerProps) {
   const { t } = useTranslation();
+  const windowId = useId();
+  const windowed = modality === 'CT';
+  const [preset, setPreset] = useState<WindowPreset>('softTissue');
   const seriesUrl = `${studyUrl}/series/${encodeURIComponent(series)}`;
   const instances = useQuery({
     queryKey: ['pacs', series, 'instances'],
@@ -172,7 +203,8 @@ function SeriesViewer({ studyUrl, series, gateway, onStop }: { studyUrl: string;
   const [index, setIndex] = useState(0);
   const list = instances.data ?? [];
   const instance = list[Math.min(index, Math.max(0, list.length - 1))];
-  const image = useRenderedImage(instance ? `${seriesUrl}/instances/${encodeURIComponent(instance.uid)}/rendered` : null, gateway);
+  const windowQuery = windowed && preset !== 'full' ? `?window=${CT_WINDOWS[preset].join(',')},linear` : '';
+  const image = useRenderedImage(instance ? `${seriesUrl}/instances/${encodeURIComponent(instance.uid)}/rendered${windowQuery}` : null, gateway);
 
   useEffect(() => {
     if (isGrantStop(instances.error)) onStop(instances.error);
@@ -203,6 +235,19 @@ function SeriesViewer({ studyUrl, series, gateway, onStop }: { studyUrl: string;
         <button type="button" className="button secondary" onClick={() => step(1)} disabled={index >= list.length - 1}>
           {t('viewer.next')}
         </button>
+        {windowed && (
+          <span className="inline">
+            <label htmlFor={windowId}>{t('viewer.window.label')}</label>
+            <select id={windowId} value={preset} onChange={(e) => setPreset(e.target.value as WindowPreset)}>
+              {(['softTissue', 'lung', 'bone', 'brain'] as const).map((key) => (
+                <option key={key} value={key}>
+                  {t(`viewer.window.${key}`, { center: CT_WINDOWS[key][0], width: CT_WINDOWS[key][1] })}
+                </option>
+              ))}
+              <option value="full">{t('viewer.window.full')}</option>
+            </select>
+          </span>
+        )}
       </div>
       {/* Focusable so the arrow keys page through the series. */}
       <div className="image-frame" tabIndex={0} onKeyDown={onKeyDown} aria-label={t('viewer.imageRegion')} role="group">

@@ -13,6 +13,7 @@ export function Layout() {
     { to: '/reviews', label: t('nav.reviews'), show: hasRole(user, 'supervisor', 'privacy_officer') },
     { to: '/grants', label: t('nav.grants'), show: hasRole(user, 'security_officer') },
     { to: '/cases', label: t('nav.cases'), show: hasRole(user, 'auditor') },
+    { to: '/image-accesses', label: t('nav.accesses'), show: hasRole(user, 'auditor', 'security_officer') },
   ].filter((link) => link.show);
   return (
     <>

@@ -42,3 +42,10 @@ export function useFormat() {
     list: (items: string[]) => new Intl.ListFormat(locale, { type: 'conjunction' }).format(items),
   };
 }
+
+/** A datetime-local field's value (the user's own time zone) as an ISO instant, or undefined. */
+export function localInputToIso(local: string): string | undefined {
+  if (!local) return undefined;
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
