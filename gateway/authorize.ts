@@ -4,6 +4,7 @@ import { confineQidoQuery } from './qido-policy.js';
 import { Refusal } from './refusal.js';
 import type { StudyHierarchy } from './study-hierarchy.js';
 import type { VerifiedToken } from './token-verifier.js';
+import { assertWindowQuery } from './window-parameter.js';
 
 /** Retrieve parameters a viewer needs; any other could ask the PACS for more than the route names. */
 const WADO_QUERY_KEYS = new Set(['quality', 'viewport', 'window', 'accept']);
@@ -33,5 +34,8 @@ function confineQuery(route: DicomwebRoute, rawQuery: string, granted: ReadonlyS
   if (route.kind === 'qido') return confineQidoQuery(route, rawQuery, granted);
   const query = new URLSearchParams(rawQuery);
   for (const key of query.keys()) if (!WADO_QUERY_KEYS.has(key)) throw new Refusal(403, 'QUERY_NOT_ALLOWED', `${key} is not a retrieve parameter served here.`);
+  // Checked here, before the PACS is asked anything (the patient and containment checks
+  // below ask it): a value the PACS would refuse, or render wrong, never reaches it.
+  assertWindowQuery(query);
   return query;
 }

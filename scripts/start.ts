@@ -13,7 +13,7 @@ import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './lib/pr
 import { SetupError, step } from './lib/progress.js';
 import { findOrBuildTemporalCli } from './lib/temporal-cli.js';
 import { ORTHANC_MISSING, orthancInstalled, startOrthanc } from './lib/orthanc-server.js';
-import { loadSyntheticStudies, syntheticStudies } from './lib/synthetic-studies.js';
+import { accessionNumberOf, loadSyntheticStudies, syntheticStudies } from './lib/synthetic-studies.js';
 import { startTemporalDevServer } from './lib/temporal-server.js';
 import { buildWebIfStale, webBuildIsCurrent } from './lib/web-build.js';
 
@@ -237,9 +237,9 @@ Imaging access review is running.
   Background work:  workflows ${backgroundWork()}
   PACS gateway:     ${
     gatewayUrl
-      ? `${gatewayUrl}/dicom-web   (synthetic studies: ${syntheticStudies()
-          .map((s) => s.studyInstanceUid)
-          .join(', ')})`
+      ? `${gatewayUrl}/dicom-web\n  Synthetic studies (patient, accession number, UID):\n${syntheticStudies()
+          .map((s) => `                    ${s.patientId}  ${accessionNumberOf(s).padEnd(5)} ${s.studyInstanceUid}  ${s.description}`)
+          .join('\n')}`
       : '(not started: no PACS)'
   }
   Data:             ${dataDir}   Logs: ${logDir}

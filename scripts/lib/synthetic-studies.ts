@@ -59,20 +59,95 @@ export function syntheticStudy(
   };
 }
 
-/** A 256×256 8-bit phantom: a gradient with a disc whose size varies per instance. */
-async function phantomPng(seed: number): Promise<Buffer> {
-  const size = 256;
-  const pixels = Buffer.alloc(size * size);
-  const radius = 40 + (seed % 7) * 10;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const inside = (x - 128) ** 2 + (y - 128) ** 2 < radius ** 2;
-      pixels[y * size + x] = inside ? 230 : Math.floor((x + y) / 4);
-    }
-  }
-  return sharp(pixels, { raw: { width: size, height: size, channels: 1 } })
+/** The accession number a synthetic study is filed under: ACC and the UID's last component. */
+export function accessionNumberOf(study: Pick<SyntheticStudy, 'studyInstanceUid'>): string {
+  return `ACC${study.studyInstanceUid.split('.').pop()}`;
+}
+
+const SIZE = 256;
+
+/** Hounsfield units of the CT phantom's regions, far enough apart that each window preset shows them differently. */
+const PHANTOM_HU = { air: -1000, lung: -800, softTissue: 40, bone: 700, table: 0 } as const;
+
+/**
+ * The CT phantom's geometry (pixel coordinates of a 256×256 slice), so tests can sample a
+ * region: a body of soft tissue in air, two lungs in its upper half, a vertebra below them
+ * whose size varies per instance, and a table across the bottom rows, where the gateway
+ * burns in its watermark: grey in every window, so the band shows against it.
+ */
+export const CT_PHANTOM = {
+  size: SIZE,
+  body: { cx: 128, cy: 120, rx: 112, ry: 92 },
+  lungs: [
+    { cx: 84, cy: 100, rx: 30, ry: 46 },
+    { cx: 172, cy: 100, rx: 30, ry: 46 },
+  ],
+  bone: { cx: 128, cy: 172, radius: (seed: number) => 10 + (seed % 7) * 2 },
+  tableTop: 224,
+} as const;
+
+const inEllipse = (x: number, y: number, e: { cx: number; cy: number; rx: number; ry: number }) => ((x - e.cx) / e.rx) ** 2 + ((y - e.cy) / e.ry) ** 2 < 1;
+
+/** The Hounsfield value of one pixel of the CT phantom. */
+function ctPhantomHu(x: number, y: number, seed: number): number {
+  const { body, lungs, bone, tableTop } = CT_PHANTOM;
+  if (y >= tableTop) return PHANTOM_HU.table;
+  if (!inEllipse(x, y, body)) return PHANTOM_HU.air;
+  if ((x - bone.cx) ** 2 + (y - bone.cy) ** 2 < bone.radius(seed) ** 2) return PHANTOM_HU.bone;
+  if (lungs.some((lung) => inEllipse(x, y, lung))) return PHANTOM_HU.lung;
+  // Soft tissue with a gentle slope (30–50 HU), so a narrow window still shows some texture.
+  return PHANTOM_HU.softTissue - 10 + Math.floor((x * 20) / SIZE);
+}
+
+/** CT stored values are HU − RescaleIntercept (RescaleSlope 1). */
+const CT_RESCALE_INTERCEPT = -1024;
+
+/**
+ * A 16-bit grey PNG of the CT phantom's stored values, which Orthanc turns into 16-bit
+ * MONOCHROME2: the DICOMweb plugin applies `window` to grey-scale images only (an RGB image
+ * is rendered unwindowed, silently).
+ */
+async function ctPhantomPng(seed: number): Promise<Buffer> {
+  const stored = new Uint16Array(SIZE * SIZE);
+  for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) stored[y * SIZE + x] = ctPhantomHu(x, y, seed) - CT_RESCALE_INTERCEPT;
+  // The typed array itself: a Buffer over its bytes would be read as 8-bit samples.
+  return sharp(stored, { raw: { width: SIZE, height: SIZE, channels: 1 } })
+    .toColourspace('grey16')
     .png()
     .toBuffer();
+}
+
+/** An 8-bit grey phantom for the other modalities (no Hounsfield scale): a gradient with a disc whose size varies per instance. */
+async function greyPhantomPng(seed: number): Promise<Buffer> {
+  const pixels = Buffer.alloc(SIZE * SIZE);
+  const radius = 40 + (seed % 7) * 10;
+  for (let y = 0; y < SIZE; y++) {
+    for (let x = 0; x < SIZE; x++) {
+      const inside = (x - 128) ** 2 + (y - 128) ** 2 < radius ** 2;
+      pixels[y * SIZE + x] = inside ? 230 : Math.floor((x + y) / 4);
+    }
+  }
+  return sharp(pixels, { raw: { width: SIZE, height: SIZE, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
+}
+
+/** The pixels and the modality-specific tags of one synthetic instance. */
+async function syntheticImage(modality: string, seed: number): Promise<{ png: Buffer; tags: Record<string, string> }> {
+  if (modality === 'CT') {
+    return {
+      png: await ctPhantomPng(seed),
+      tags: {
+        SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', // CT Image Storage
+        RescaleIntercept: String(CT_RESCALE_INTERCEPT),
+        RescaleSlope: '1',
+        WindowCenter: '40',
+        WindowWidth: '400',
+      },
+    };
+  }
+  return { png: await greyPhantomPng(seed), tags: { SOPClassUID: '1.2.840.10008.5.1.4.1.1.7' } }; // Secondary Capture
 }
 
 /**
@@ -93,7 +168,7 @@ export async function loadSyntheticStudies(
     let seed = 0;
     for (const [r, series] of study.series.entries()) {
       for (const [i, sop] of series.instances.entries()) {
-        const png = await phantomPng(seed++);
+        const { png, tags } = await syntheticImage(study.modality, seed++);
         const response = await fetch(`${orthanc.restUrl}/tools/create-dicom`, {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/json' },
@@ -105,14 +180,14 @@ export async function loadSyntheticStudies(
               StudyInstanceUID: study.studyInstanceUid,
               StudyDescription: study.description,
               ...(study.studyDate ? { StudyDate: study.studyDate } : {}),
-              AccessionNumber: `ACC${study.studyInstanceUid.split('.').pop()}`,
+              AccessionNumber: accessionNumberOf(study),
               SeriesInstanceUID: series.seriesInstanceUid,
               SeriesNumber: String(r + 1),
               SeriesDescription: `${study.description}, series ${r + 1}`,
               Modality: study.modality,
               SOPInstanceUID: sop,
-              SOPClassUID: '1.2.840.10008.5.1.4.1.1.7', // Secondary Capture
               InstanceNumber: String(i + 1),
+              ...tags,
             },
             Content: `data:image/png;base64,${png.toString('base64')}`,
           }),
