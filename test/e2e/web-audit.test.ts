@@ -205,6 +205,58 @@ describe('the auditors’ and security officers’ tools in the browser', () => 
   });
 });
 
+describe('the viewer’s window presets', () => {
+  it('renders a CT with the preset chosen, sent through the gateway as DICOMweb’s window', async () => {
+    const justification = `Browser audit ${randomUUID().slice(0, 8)}: window presets`;
+    const api = stack.api;
+    const submitted = await api.call('POST', '/api/access-requests', { token: await api.login('clin.alice'), body: submission({ justification }) });
+    const id = submitted.body.id as string;
+    for (const reviewer of ['sup.carol', 'priv.dave']) {
+      await api.call('POST', `/api/access-requests/${id}/reviews`, { token: await api.login(reviewer), body: { decision: 'approve' } });
+    }
+    const page = await (await newContext(browser)).newPage();
+    const problems = watchConsole(page);
+    const windows: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.endsWith('/rendered')) windows.push(url.searchParams.get('window') ?? 'none');
+    });
+    await signIn(page, 'clin.alice');
+    const mine = page.getByRole('listitem').filter({ hasText: justification });
+    await mine.getByRole('link', { name: 'Open study' }).click({ timeout: 20_000 });
+    const image = page.getByRole('img', { name: /watermarked by the gateway/ }).first();
+    await image.waitFor({ timeout: 30_000 });
+    const pixels = async () =>
+      image.evaluate(async (img) => {
+        const element = img as HTMLImageElement;
+        await element.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = element.naturalWidth;
+        canvas.height = element.naturalHeight;
+        const context = canvas.getContext('2d')!;
+        context.drawImage(element, 0, 0);
+        const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let sum = 0;
+        for (let i = 0; i < data.length; i += 4) sum += data[i]!;
+        return { src: element.src, mean: sum / (data.length / 4) };
+      });
+    await expect.poll(() => windows).toContain('40,400,linear');
+    const softTissue = await pixels();
+
+    await page.getByLabel('Window').selectOption({ label: 'Lung (C -600 / W 1500)' });
+    await expect.poll(async () => (await pixels()).src, { timeout: 15_000 }).not.toBe(softTissue.src);
+    const lung = await pixels();
+    expect(windows).toContain('-600,1500,linear');
+    // The lung window lifts air and lung out of black: the same slice is clearly brighter.
+    expect(lung.mean).toBeGreaterThan(softTissue.mean + 20);
+    await settled(page);
+    await expectAccessible(page, 'the viewer with a window preset');
+    await screenshot(page, 'clinician-viewer-lung-window-en');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('the clinician’s study lookup, and signing out', () => {
   it('finds a study by accession number for the patient given, adds it, and the request is confirmed by the PACS', async () => {
     const page = await (await newContext(browser)).newPage();
