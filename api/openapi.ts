@@ -10,11 +10,11 @@ import {
   reviewInputSchema,
   revokeInputSchema,
   studyLookupQuerySchema,
-  studyLookupSchema,
   tokenResponseSchema,
 } from './schemas.js';
 import { accessLogSchema } from '../contracts/access-log.js';
 import { replayReportSchema } from '../contracts/replay-report.js';
+import { studyLookupSchema } from '../contracts/study-lookup.js';
 import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
 import { ACCESS_REQUEST_ID_PATTERN } from '../contracts/identifiers.js';
 import { timelineSchema } from '../contracts/case-timeline.js';
@@ -150,6 +150,7 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
           'does it reproduce the recorded decisions? (auditors only)',
         response: [200, replayReportSchema],
         params: [idParam],
+        rateLimited: true,
       },
     },
     '/api/image-accesses': {

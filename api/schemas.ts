@@ -86,14 +86,3 @@ export const imageAccessQuerySchema = z
 
 /** A study looked up by accession number: both are needed, so a lookup cannot find a patient. */
 export const studyLookupQuerySchema = z.object({ accessionNumber: accessionNumberSchema, patientId: patientIdSchema }).strict();
-export const studyLookupSchema = z.object({
-  items: z.array(
-    z.object({
-      studyInstanceUid: z.string(),
-      patientId: z.string().nullable(),
-      modalities: z.array(z.string()),
-      studyDate: z.string().nullable(),
-      description: z.string().nullable(),
-    }),
-  ),
-});

@@ -44,6 +44,8 @@ const apiEnv = {
   REVIEW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(120),
   /** Refused reviews are appended to the audit chain: this bounds how fast a caller can grow it. */
   REFUSED_REVIEW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
+  /** Study lookups are recorded, and could step through accession numbers: a tighter budget than submissions. */
+  STUDY_LOOKUP_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
   OIDC_ISSUER: z.string().url().optional(),
   OIDC_JWKS_URL: z.string().url().optional(),
   OIDC_AUDIENCE: z.string().optional(),
@@ -95,7 +97,13 @@ export interface AppConfig {
   /** The PACS submissions are confirmed against; null: none configured, and every submission is refused (503). */
   pacs: PacsSettings | null;
   /** Per user, in any 60 seconds (tokens: `tokens.ratePerMinute`). */
-  rateLimits: { devLoginPerMinute: number; submissionsPerMinute: number; reviewsPerMinute: number; refusedReviewsPerMinute: number };
+  rateLimits: {
+    devLoginPerMinute: number;
+    submissionsPerMinute: number;
+    reviewsPerMinute: number;
+    refusedReviewsPerMinute: number;
+    studyLookupsPerMinute: number;
+  };
   /** What the web app is told (GET /api/web-config) and where its built files are. */
   web: { gatewayUrl: string | null; temporalUiUrl: string | null; distDir: string | null };
   logLevel: string;
@@ -148,6 +156,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       submissionsPerMinute: env.SUBMISSION_RATE_LIMIT_PER_MINUTE,
       reviewsPerMinute: env.REVIEW_RATE_LIMIT_PER_MINUTE,
       refusedReviewsPerMinute: env.REFUSED_REVIEW_RATE_LIMIT_PER_MINUTE,
+      studyLookupsPerMinute: env.STUDY_LOOKUP_RATE_LIMIT_PER_MINUTE,
     },
     web: {
       // Origins only: the CSP's connect-src names an origin, and the page adds the paths.

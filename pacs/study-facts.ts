@@ -100,7 +100,7 @@ export async function findStudies(client: DicomwebClient, uids: readonly string[
  * ignored here all the same. Same errors as findStudies.
  */
 export async function findStudiesByAccession(client: DicomwebClient, accessionNumber: string): Promise<StudyFacts[]> {
-  const query = new URLSearchParams({ AccessionNumber: accessionNumber, includefield: `${STUDY_FACT_FIELDS},${TAG.accessionNumber}`, limit: '20' });
+  const query = new URLSearchParams({ AccessionNumber: accessionNumber, includefield: `${STUDY_FACT_FIELDS},${TAG.accessionNumber}` });
   const body = await qidoAnswer(await client.get('/studies', query, 'application/dicom+json'));
   return body.flatMap((item) => {
     const facts = studyFactsOf(item);

@@ -42,13 +42,26 @@ export function createAuthenticator(config: AppConfig, db: Db, keys: SigningKeyS
     const oidc = config.auth.oidc;
     const jwks = createRemoteJWKSet(new URL(oidc.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
     verify = async (token) => {
-      const { payload } = await jwtVerify(token, jwks, { issuer: oidc.issuer, audience: oidc.audience, algorithms: OIDC_ALGORITHMS, clockTolerance: 30 });
+      // An expiry is required: a token that never expires could not be signed out for good.
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: oidc.issuer,
+        audience: oidc.audience,
+        algorithms: OIDC_ALGORITHMS,
+        clockTolerance: 30,
+        requiredClaims: ['exp'],
+      });
       return { payload, username: String(payload[oidc.usernameClaim] ?? payload.sub ?? ''), roles: payload[oidc.rolesClaim] };
     };
   } else {
     verify = async (token) => {
       const jwks = createLocalJWKSet(await keys.jwks());
-      const { payload } = await jwtVerify(token, jwks, { issuer: config.tokens.issuer, audience: API_AUDIENCE, algorithms: [SIGNING_ALG], clockTolerance: 5 });
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: config.tokens.issuer,
+        audience: API_AUDIENCE,
+        algorithms: [SIGNING_ALG],
+        clockTolerance: 5,
+        requiredClaims: ['exp'],
+      });
       return { payload, username: String(payload.sub ?? ''), roles: payload.roles };
     };
   }
@@ -62,7 +75,7 @@ export function createAuthenticator(config: AppConfig, db: Db, keys: SigningKeyS
       throw unauthorized(`The bearer token was refused (${code}).`, true);
     }
     if (!usernameSchema.safeParse(verified.username).success) throw unauthorized('The token names no usable user.', true);
-    const session = sessionOf(token, verified.payload.exp);
+    const session = sessionOf(token, verified.payload.exp!);
     const [principal, ended] = await Promise.all([resolvePrincipal(db, verified.username, knownRoles(verified.roles)), isSessionEnded(db, session)]);
     if (ended) throw unauthorized('This session was signed out; sign in again.', true);
     return { principal, session };

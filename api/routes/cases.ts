@@ -16,6 +16,10 @@ import { accessRequestIdSchema } from '../../contracts/identifiers.js';
 import { caseSearchSchema } from '../schemas.js';
 import { principalOf } from './access-requests.js';
 import { CaseReplayer } from '../case-replayer.js';
+import { takeRateLimit } from '../../db/rate-limit.js';
+
+/** Replays one auditor may start per minute, across all API processes. */
+const REPLAYS_PER_MINUTE = 10;
 
 function requireAuditor(req: Parameters<typeof principalOf>[0]): void {
   throwIfRejected(judgeCaseAccess(principalOf(req)));
@@ -72,7 +76,9 @@ export function caseRoutes(db: Db, temporal: Client, keys: SigningKeyStore): Rou
     requireAuditor(req);
     const id = parseOr400(accessRequestIdSchema, req.params.id);
     if (!(await db.accessRequest.findUnique({ where: { id }, select: { id: true } }))) throw new Problem(404, 'Not found', `No case ${id}.`);
-    res.json(await replayer.replay(id));
+    // Each replay costs seconds of CPU: a per-auditor budget, shared by every API process.
+    await takeRateLimit(db, 'replays', principalOf(req).username, REPLAYS_PER_MINUTE);
+    res.json(await replayer.replay(id, () => !req.socket.destroyed));
   });
 
   router.get('/api/cases/:id/evidence', async (req, res) => {

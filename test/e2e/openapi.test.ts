@@ -55,6 +55,7 @@ describe('OpenAPI', () => {
       });
     expect(limited.sort()).toEqual(
       [
+        'get /api/cases/{id}/replay',
         'get /api/events',
         'get /api/studies',
         'post /api/access-requests',

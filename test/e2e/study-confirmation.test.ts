@@ -217,4 +217,15 @@ describe('looking a study up by accession number', () => {
     const frank = await api.login('aud.frank');
     expect((await lookUp({ accessionNumber: 'ACC10001', patientId: 'SYN-0001' }, frank)).status).toBe(403);
   });
+
+  it('records every lookup in the audit chain: who, which number, which patient, what was found', async () => {
+    const before = await api.db.auditEvent.count({ where: { type: 'study.looked-up', actor: REQUESTER } });
+    await lookUp({ accessionNumber: 'ACC10001', patientId: 'SYN-0001' });
+    await lookUp({ accessionNumber: 'ACC10003', patientId: 'SYN-0001' });
+    const recorded = await api.db.auditEvent.findMany({ where: { type: 'study.looked-up', actor: REQUESTER }, orderBy: { seq: 'asc' }, skip: before });
+    expect(recorded.map((e) => e.payload)).toEqual([
+      { accessionNumber: 'ACC10001', patientId: 'SYN-0001', found: [STUDY_A] },
+      { accessionNumber: 'ACC10003', patientId: 'SYN-0001', found: [] },
+    ]);
+  });
 });

@@ -179,18 +179,22 @@ describe('the web app signing in with OpenID Connect at a real issuer', () => {
     await page.context().close();
   });
 
-  it('signs out back to the sign-in page, the token gone', async () => {
+  it('signs out back to the sign-in page, the token gone from the tab and refused by the API', async () => {
     const page = await freshPage();
     const problems = watchConsole(page);
     await signInAtIssuer(page, 'sec.grace');
     await expect.poll(() => new URL(page.url()).pathname).toBe('/grants');
     await page.getByText('Signed in as sec.grace').waitFor();
+    const token = (await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY))!;
+    expect((await stack.api.call('GET', '/api/access-requests', { token })).status).toBe(200);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => new URL(page.url()).pathname).toBe('/sign-in');
     await page.getByRole('status').filter({ hasText: 'You have signed out.' }).waitFor();
     await page.getByRole('button', { name: 'Sign in with your organisation' }).waitFor();
     expect(await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY)).toBeNull();
+    // The issuer's token, still unexpired, is refused by the API from now on.
+    await expect.poll(async () => (await stack.api.call('GET', '/api/access-requests', { token })).status, { timeout: 10_000 }).toBe(401);
     await screenshot(page, 'oidc-signed-out-en');
     expect(problems).toEqual([]);
     await page.context().close();

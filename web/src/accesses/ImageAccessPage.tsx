@@ -87,11 +87,23 @@ export function ImageAccessPage() {
         </div>
         <div className="field">
           <label htmlFor={`${id}-from`}>{t('accesses.from')}</label>
-          <input id={`${id}-from`} type="datetime-local" value={draft.from} onChange={(e) => setDraft((d) => ({ ...d, from: e.target.value }))} />
+          <input
+            id={`${id}-from`}
+            type="datetime-local"
+            value={draft.from}
+            onChange={(e) => setDraft((d) => ({ ...d, from: e.target.value }))}
+            aria-invalid={refused.includes('from')}
+          />
         </div>
         <div className="field">
           <label htmlFor={`${id}-to`}>{t('accesses.to')}</label>
-          <input id={`${id}-to`} type="datetime-local" value={draft.to} onChange={(e) => setDraft((d) => ({ ...d, to: e.target.value }))} />
+          <input
+            id={`${id}-to`}
+            type="datetime-local"
+            value={draft.to}
+            onChange={(e) => setDraft((d) => ({ ...d, to: e.target.value }))}
+            aria-invalid={refused.includes('from') || refused.includes('to')}
+          />
         </div>
         <div className="actions">
           <button type="submit" className="button">

@@ -145,11 +145,4 @@ export type { CaseTimeline as Timeline, TimelineEntry } from '../../../contracts
 export type { AccessLog, AccessLogRow } from '../../../contracts/access-log.js';
 export type { ReplayReport } from '../../../contracts/replay-report.js';
 
-/** A study as the PACS files it, from a lookup by accession number. */
-export interface FoundStudy {
-  studyInstanceUid: string;
-  patientId: string | null;
-  modalities: string[];
-  studyDate: string | null;
-  description: string | null;
-}
+export type { FoundStudy, StudyLookup } from '../../../contracts/study-lookup.js';

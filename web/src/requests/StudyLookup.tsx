@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
-import { useId, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, query, type FoundStudy } from '../api/client';
+import { api, query, type StudyLookup as StudyLookupAnswer } from '../api/client';
 import { ErrorMessage } from '../ui/status';
 
 /**
@@ -15,8 +15,11 @@ export function StudyLookup({ patientId, chosen, onAdd }: { patientId: string; c
   const [accession, setAccession] = useState('');
   const [needPatient, setNeedPatient] = useState(false);
   const lookUp = useMutation({
-    mutationFn: (params: { accessionNumber: string; patientId: string }) => api<{ items: FoundStudy[] }>(`/api/studies${query(params)}`),
+    mutationFn: (params: { accessionNumber: string; patientId: string }) => api<StudyLookupAnswer>(`/api/studies${query(params)}`),
   });
+  const { reset } = lookUp;
+  // What was found belongs to the patient it was asked for: another patient id clears it.
+  useEffect(() => reset(), [patientId, reset]);
   const run = () => {
     const patient = patientId.trim();
     setNeedPatient(!patient);
@@ -54,13 +57,10 @@ export function StudyLookup({ patientId, chosen, onAdd }: { patientId: string; c
       <p className="hint" id={`${id}-hint`}>
         {t('requests.lookup.hint')}
       </p>
+      {lookUp.isError && <ErrorMessage error={lookUp.error} />}
       <div aria-live="polite">
-        {needPatient && (
-          <p className="field-error" role="alert">
-            {t('requests.lookup.needPatient')}
-          </p>
-        )}
-        {lookUp.isError && <ErrorMessage error={lookUp.error} />}
+        {/* Inside this live region, no role="alert" of its own: it would be announced twice. */}
+        {needPatient && <p className="field-error">{t('requests.lookup.needPatient')}</p>}
         {found && found.length === 0 && <p className="empty">{t('requests.lookup.none')}</p>}
         {found && found.length > 0 && (
           <ul className="found-studies" aria-label={t('requests.lookup.results')}>
