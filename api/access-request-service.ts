@@ -30,6 +30,8 @@ import { canonicalJson } from '../contracts/canonical-json.js';
 import { Problem } from './problem.js';
 import { rejectionProblem, throwIfRejected } from './rejection-status.js';
 import { StudyConfirmation } from './study-confirmation.js';
+import { activeFreezes } from '../db/freezes.js';
+import { judgeNotFrozen, type FrozenCandidate } from '../domain/freeze.js';
 import { accessRequestId, requestHash } from './request-hash.js';
 import type { AccessRequestInput } from './schemas.js';
 import { visibleRequests } from './visibility.js';
@@ -100,7 +102,7 @@ function replayedReview(row: AccessRequestRecord, review: ReviewInput): ReviewAn
 }
 
 /** The workflow's refusal (validator or handler), if that is what `error` is. */
-function workflowRejection(error: unknown): Rejection | undefined {
+export function workflowRejection(error: unknown): Rejection | undefined {
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && isRejectionReason(error.cause.type)) {
     return new Rejection(error.cause.type, error.cause.message);
   }
@@ -134,6 +136,11 @@ export class AccessRequestService {
     return row;
   }
 
+  /** Refused while a freeze matches: read from the database every time, so every API process agrees at once. */
+  private async assertNotFrozen(candidate: FrozenCandidate): Promise<void> {
+    throwIfRejected(judgeNotFrozen(await activeFreezes(this.deps.db), candidate));
+  }
+
   async get(principal: Principal, id: string): Promise<AccessRequestView> {
     return toView(await this.loadVisible(principal, id));
   }
@@ -157,6 +164,7 @@ export class AccessRequestService {
   async submit(principal: Principal, input: AccessRequestInput, idempotencyKey: string | undefined): Promise<{ view: AccessRequestView; replayed: boolean }> {
     const { departmentId } = throwIfRejected(judgeSubmission(principal));
     const { config, temporal } = this.deps;
+    await this.assertNotFrozen({ patientId: input.patientId, studyInstanceUids: input.studyInstanceUids, usernames: [principal.username], departmentId });
     const fields = { requester: principal.username, requesterRole: 'clinician' as const, departmentId, ...input };
     const request: SubmittedRequest = {
       id: accessRequestId(principal.username, idempotencyKey, randomUUID),
@@ -309,6 +317,12 @@ export class AccessRequestService {
     };
     const early = stateFromRecord(row, this.deps.config.policy).judgeReview(review);
     if (early instanceof Rejection) return refuse(early, 'api');
+    await this.assertNotFrozen({
+      patientId: row.patientId,
+      studyInstanceUids: row.studyInstanceUids,
+      usernames: [row.requester, principal.username],
+      departmentId: row.departmentId,
+    });
 
     // Each distinct review is its own Update: only a retry of the very same review (same
     // reviewer, key and body) may be answered with an earlier result.
@@ -359,6 +373,12 @@ export class AccessRequestService {
     const now = Date.now();
     const grant = stateFromRecord(row, config.policy);
     throwIfRejected(grant.judgeTokenIssue(principal, now));
+    await this.assertNotFrozen({
+      patientId: row.patientId,
+      studyInstanceUids: row.studyInstanceUids,
+      usernames: [row.requester],
+      departmentId: row.departmentId,
+    });
     // One atomic count shared by every API process (a count of issued rows raced); taken
     // only for requests the rules allow, so refusals do not use up the allowance.
     await takeRateLimit(db, 'tokens', principal.username, config.tokens.ratePerMinute);

@@ -11,6 +11,8 @@ import { accessRequestRoutes } from './routes/access-requests.js';
 import { caseRoutes } from './routes/cases.js';
 import { devLoginRoutes } from './routes/dev-login.js';
 import { eventRoutes } from './routes/events.js';
+import { freezeRoutes } from './routes/freezes.js';
+import { FreezeService } from './freeze-service.js';
 import { imageAccessRoutes } from './routes/image-accesses.js';
 import { sessionRoutes } from './routes/session.js';
 import { studyRoutes } from './routes/studies.js';
@@ -43,6 +45,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.set('query parser', 'simple');
   const authenticate = createAuthenticator(deps.config, deps.db, deps.keys);
   const service = new AccessRequestService(deps);
+  const freezes = new FreezeService({ ...deps, requests: service });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -79,6 +82,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.use(studyRoutes(service.studies, deps.config, deps.db));
   app.use(caseRoutes(deps.db, deps.temporal, deps.keys));
   app.use(imageAccessRoutes(deps.db));
+  app.use(freezeRoutes(freezes));
   app.use(sessionRoutes(deps.db));
   app.use(eventRoutes(deps.db, deps.log));
   // Last before 404: the web app never shadows an API route.

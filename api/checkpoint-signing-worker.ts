@@ -6,6 +6,8 @@ import type { TemporalSettings } from '../config/env-pieces.js';
 import type { Db } from '../db/client.js';
 import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import { signingTaskQueue, type CheckpointSigningActivities } from '../workflows/background-jobs.js';
+import type { FreezeRevocationActivities } from '../workflows/freeze.js';
+import type { FreezeService } from './freeze-service.js';
 
 /** The one activity the audit-checkpoint workflow needs from a process that holds the signing key. */
 export function createCheckpointSigningActivities(db: Db, keys: SigningKeyStore): CheckpointSigningActivities {
@@ -15,6 +17,11 @@ export function createCheckpointSigningActivities(db: Db, keys: SigningKeyStore)
       return checkpoint && { seq: checkpoint.seq.toString(), headHash: checkpoint.headHash, kid: checkpoint.kid, signedAt: checkpoint.signedAt.toISOString() };
     },
   };
+}
+
+/** A freeze's revocations, signed here as the security officer who froze. */
+export function createFreezeRevocationActivities(freezes: FreezeService): FreezeRevocationActivities {
+  return { revokeFrozenGrants: ({ freezeId }) => freezes.revokeFrozenGrants(freezeId) };
 }
 
 /** The SDK warns about this for every worker without workflows; this one has none by design. */
@@ -63,13 +70,22 @@ export interface CheckpointSigningWorker {
  * worker process decides when the chain's head is signed and holds no key, so it asks here.
  * Any API process can take the task; checkpoint writes are idempotent.
  */
-export async function startCheckpointSigningWorker(options: { temporal: TemporalSettings; db: Db; keys: SigningKeyStore }): Promise<CheckpointSigningWorker> {
+export async function startCheckpointSigningWorker(options: {
+  temporal: TemporalSettings;
+  db: Db;
+  keys: SigningKeyStore;
+  /** Other activities that need this process's key: a freeze's revocations. */
+  freezes?: FreezeService;
+}): Promise<CheckpointSigningWorker> {
   const connection = await NativeConnection.connect({ address: options.temporal.address });
   const worker = await Worker.create({
     connection,
     namespace: options.temporal.namespace,
     taskQueue: signingTaskQueue(options.temporal.taskQueue),
-    activities: createCheckpointSigningActivities(options.db, options.keys),
+    activities: {
+      ...createCheckpointSigningActivities(options.db, options.keys),
+      ...(options.freezes ? createFreezeRevocationActivities(options.freezes) : {}),
+    },
   });
   let asked = false;
   const running = worker

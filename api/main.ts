@@ -1,6 +1,8 @@
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { AccessRequestService } from './access-request-service.js';
 import { createApi } from './app.js';
+import { FreezeService } from './freeze-service.js';
 import { installApiTemporalRuntime, startCheckpointSigningWorker } from './checkpoint-signing-worker.js';
 import { connectApiRuntime } from './runtime.js';
 
@@ -13,7 +15,10 @@ const runtime = await connectApiRuntime(config);
 const { kid } = await runtime.keys.activeKey();
 // The worker's audit-checkpoint workflow decides when the chain's head is signed; this
 // process signs it, as it alone holds the key.
-const signing = await startCheckpointSigningWorker({ temporal: config.temporal, db: runtime.db, keys: runtime.keys });
+// It also revokes what a freeze matches: each revocation is a message this process signs.
+const requests = new AccessRequestService({ config, log, ...runtime });
+const freezes = new FreezeService({ config, log, ...runtime, requests });
+const signing = await startCheckpointSigningWorker({ temporal: config.temporal, db: runtime.db, keys: runtime.keys, freezes });
 
 const server = createApi({ config, log, ...runtime }).listen(config.api.port, config.api.host, () => {
   log.info({ url: `http://${config.api.host}:${config.api.port}`, kid }, 'API listening');

@@ -15,6 +15,14 @@ import {
 import { accessLogSchema } from '../contracts/access-log.js';
 import { replayReportSchema } from '../contracts/replay-report.js';
 import { studyLookupSchema } from '../contracts/study-lookup.js';
+import {
+  freezeInputSchema,
+  freezeListSchema,
+  freezeViewSchema,
+  FREEZE_ID_PATTERN,
+  liftDecisionInputSchema,
+  liftRequestInputSchema,
+} from '../contracts/freeze.js';
 import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
 import { ACCESS_REQUEST_ID_PATTERN } from '../contracts/identifiers.js';
 import { timelineSchema } from '../contracts/case-timeline.js';
@@ -30,6 +38,7 @@ const rateLimited = {
 };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: ACCESS_REQUEST_ID_PATTERN.source } };
 const secured = { security: [{ bearer: [] }] };
+const freezeIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: FREEZE_ID_PATTERN.source } };
 
 /** A query schema's fields as OpenAPI query parameters, each with its own JSON Schema. */
 function queryParams(schema: z.ZodObject, required: readonly string[] = []): object[] {
@@ -169,6 +178,32 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
         response: [200, studyLookupSchema],
         params: queryParams(studyLookupQuerySchema, ['accessionNumber', 'patientId']),
         rateLimited: true,
+      },
+    },
+    '/api/freezes': {
+      post: {
+        summary:
+          'Freeze access by patient, study, user, department or everything (security officers): the gateway refuses matching grants within its bound, ' +
+          'they are revoked and recorded, and new requests, reviews and tokens are refused (423 ACCESS_FROZEN) until two people lift it',
+        body: freezeInputSchema,
+        response: [201, freezeViewSchema],
+      },
+      get: { summary: 'Every freeze, newest first (security officers, privacy officers, auditors)', response: [200, freezeListSchema] },
+    },
+    '/api/freezes/{id}/lift-request': {
+      post: {
+        summary: 'Ask for a freeze to be lifted (security officers, privacy officers); a second person must confirm',
+        body: liftRequestInputSchema,
+        response: [200, freezeViewSchema],
+        params: [freezeIdParam],
+      },
+    },
+    '/api/freezes/{id}/lift-decision': {
+      post: {
+        summary: 'Confirm or refuse a lift asked for by someone else (security officers, privacy officers; a security officer among the two)',
+        body: liftDecisionInputSchema,
+        response: [200, freezeViewSchema],
+        params: [freezeIdParam],
       },
     },
     '/api/sign-out': {

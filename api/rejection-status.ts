@@ -4,10 +4,10 @@ import { Problem } from './problem.js';
 /**
  * What HTTP says for each of the engine's refusals: 403 when the caller may not do this at
  * all, 409 when the request's state stands in the way (another moment might differ), 422
- * when the message itself cannot be accepted. Every reason is listed, so a new one does not
+ * when the message itself cannot be accepted, 423 while a freeze stops it. Every reason is listed, so a new one does not
  * compile until it has a status.
  */
-export const REJECTION_STATUS: Record<RejectionReason, 403 | 409 | 422> = {
+export const REJECTION_STATUS: Record<RejectionReason, 403 | 409 | 422 | 423> = {
   NOT_A_REVIEWER: 403,
   SELF_REVIEW: 403,
   OUT_OF_DEPARTMENT: 403,
@@ -20,9 +20,11 @@ export const REJECTION_STATUS: Record<RejectionReason, 403 | 409 | 422> = {
   REQUEST_CHANGED: 409,
   COMMENT_REQUIRED: 422,
   RECORD_REFUSED: 422,
+  // A freeze stands in the way until two people lift it.
+  ACCESS_FROZEN: 423,
 };
 
-const TITLES = { 403: 'Forbidden', 409: 'Conflict', 422: 'Unprocessable request' } as const;
+const TITLES = { 403: 'Forbidden', 409: 'Conflict', 422: 'Unprocessable request', 423: 'Frozen' } as const;
 
 export function rejectionProblem(rejection: Rejection): Problem {
   const status = REJECTION_STATUS[rejection.reason];

@@ -18,6 +18,8 @@ export const REJECTION_REASONS = {
   UNVERIFIED_PRINCIPAL: 'the API did not vouch for the sender',
   /** The request was ended (FAILED) because the database would not store a step. */
   RECORD_REFUSED: 'the database refused to record it',
+  /** A security officer froze access to this patient, study, user, department or everything. */
+  ACCESS_FROZEN: 'access is frozen for a patient, study, user or department this concerns',
 } as const;
 
 export type RejectionReason = keyof typeof REJECTION_REASONS;

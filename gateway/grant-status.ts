@@ -1,10 +1,14 @@
 import type { Db } from '../db/client.js';
+import { activeFreezes, type ActiveFreeze } from '../db/freezes.js';
+import { firstMatchingFreeze, type FrozenCandidate } from '../domain/freeze.js';
 import { isGrantActive, type GrantState } from '../domain/grant.js';
 import { Refusal } from './refusal.js';
 
 interface Entry {
   /** The grant as last read; undefined when there is no such request. */
   grant: GrantState | undefined;
+  /** What a freeze is matched against: the request's patient, studies, requester, department. */
+  scope: FrozenCandidate | undefined;
   checkedAt: number;
   lastUsed: number;
 }
@@ -19,6 +23,8 @@ interface Entry {
  */
 export class GrantStatus {
   private readonly entries = new Map<string, Entry>();
+  /** The freezes in force, read with the same bound as the grants: a freeze stops images as fast as a revocation. */
+  private freezes: { list: ActiveFreeze[]; checkedAt: number } | undefined;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -47,21 +53,59 @@ export class GrantStatus {
     if (!entry.grant || !isGrantActive(entry.grant, this.now())) {
       throw new Refusal(403, 'GRANT_NOT_ACTIVE', 'The grant behind this token is no longer active.');
     }
+    if (!this.freezes || now - this.freezes.checkedAt > this.maxStalenessMs) await this.lookupFreezes(Math.max(200, this.maxStalenessMs / 2));
+    const freeze = entry.scope && firstMatchingFreeze(this.freezes!.list, entry.scope);
+    if (freeze) throw new Refusal(403, 'ACCESS_FROZEN', `Access is frozen (${freeze.id}).`);
+  }
+
+  private async lookupFreezes(timeoutMs: number): Promise<void> {
+    const checkedAt = this.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const list = await Promise.race([
+        activeFreezes(this.db),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs))),
+      ]);
+      this.freezes = { list, checkedAt };
+    } catch {
+      throw new Refusal(503, 'GRANT_STATE_UNKNOWN', 'The gateway cannot confirm that access is not frozen.');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async refresh(): Promise<void> {
     const cutoff = this.now() - 10 * 60_000;
     for (const [id, entry] of this.entries) if (entry.lastUsed < cutoff) this.entries.delete(id);
-    if (this.entries.size) await this.lookup([...this.entries.keys()], this.maxStalenessMs);
+    if (this.entries.size) await Promise.all([this.lookup([...this.entries.keys()], this.maxStalenessMs), this.lookupFreezes(this.maxStalenessMs)]);
   }
 
   private async lookup(ids: string[], timeoutMs: number): Promise<void> {
     const checkedAt = this.now();
     let timer: NodeJS.Timeout | undefined;
-    let rows: { id: string; status: string; grant: { expiresAt: Date } | null }[];
+    let rows: {
+      id: string;
+      status: string;
+      grant: { expiresAt: Date } | null;
+      patientId: string;
+      studyInstanceUids: string[];
+      requester: string;
+      departmentId: string;
+    }[];
     try {
       rows = await Promise.race([
-        this.db.accessRequest.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, grant: { select: { expiresAt: true } } } }),
+        this.db.accessRequest.findMany({
+          where: { id: { in: ids } },
+          select: {
+            id: true,
+            status: true,
+            grant: { select: { expiresAt: true } },
+            patientId: true,
+            studyInstanceUids: true,
+            requester: true,
+            departmentId: true,
+          },
+        }),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs))),
       ]);
     } catch {
@@ -69,10 +113,16 @@ export class GrantStatus {
     } finally {
       clearTimeout(timer);
     }
-    const found = new Map(rows.map((r): [string, GrantState] => [r.id, { status: r.status, expiresAt: r.grant?.expiresAt.getTime() }]));
+    const found = new Map(rows.map((r) => [r.id, r]));
     for (const id of ids) {
       const previous = this.entries.get(id);
-      this.entries.set(id, { grant: found.get(id), checkedAt, lastUsed: previous?.lastUsed ?? checkedAt });
+      const row = found.get(id);
+      this.entries.set(id, {
+        grant: row && { status: row.status, expiresAt: row.grant?.expiresAt.getTime() },
+        scope: row && { patientId: row.patientId, studyInstanceUids: row.studyInstanceUids, usernames: [row.requester], departmentId: row.departmentId },
+        checkedAt,
+        lastUsed: previous?.lastUsed ?? checkedAt,
+      });
     }
   }
 }

@@ -4,6 +4,7 @@ import { WORKFLOWS_PATH } from '../workflows/location.js';
 import { createBackgroundActivities, type BackgroundSettings } from '../activities/background-work.js';
 import { createPrincipalActivities } from '../activities/principals.js';
 import { createRecordActivities } from '../activities/records.js';
+import { createFreezeRecordActivities } from '../activities/freezes/records.js';
 import type { AuditForwarder } from '../audit/forwarding/audit-forwarder.js';
 import type { Db } from '../db/client.js';
 
@@ -31,6 +32,7 @@ export async function createAccessRequestWorker(options: {
     workflowsPath: WORKFLOWS_PATH,
     activities: {
       ...createRecordActivities(options.db),
+      ...createFreezeRecordActivities(options.db),
       ...createPrincipalActivities(options.db),
       ...createBackgroundActivities({
         db: options.db,

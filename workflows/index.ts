@@ -1,2 +1,3 @@
 export { accessRequestWorkflow } from './access-request.js';
 export { auditCheckpointWorkflow, auditForwardingWorkflow, historyArchiveWorkflow } from './background-work.js';
+export { freezeWorkflow } from './freeze.js';

@@ -49,7 +49,22 @@ export async function buildWebIfStale(): Promise<boolean> {
   if (existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash) return false;
   // Loaded only when needed: Vite is a build tool, and most starts do not build.
   const { build } = await import('vite');
-  await build({ root: WEB_DIR, configFile: path.join(WEB_DIR, 'vite.config.ts'), logLevel: 'warn', build: { outDir: WEB_DIST_DIR, emptyOutDir: true } });
+  // Vite builds for whatever NODE_ENV says, and the test runner says "test": React's
+  // development build would then be served, by the tests and by the next `npm start` alike.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      root: WEB_DIR,
+      configFile: path.join(WEB_DIR, 'vite.config.ts'),
+      mode: 'production',
+      logLevel: 'warn',
+      build: { outDir: WEB_DIST_DIR, emptyOutDir: true },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   writeFileSync(STAMP, `${hash}\n`);
   return true;
 }

@@ -82,12 +82,17 @@ interface Row {
   grant: { expiresAt: Date } | null;
 }
 
-function fakeDb(read: () => Promise<Row[]>) {
+function fakeDb(read: () => Promise<Row[]>, freezes: { id: string; scope: string; value: string | null }[] = []) {
   const findMany = vi.fn(read);
-  return { db: { accessRequest: { findMany } } as unknown as Db, findMany };
+  return { db: { accessRequest: { findMany }, accessFreeze: { findMany: async () => freezes } } as unknown as Db, findMany };
 }
 
-const activeRow = (expiresAt = END): Row => ({ id: 'ar-1', status: 'ACTIVE', grant: { expiresAt: new Date(expiresAt) } });
+const activeRow = (expiresAt = END): Row => ({
+  id: 'ar-1',
+  status: 'ACTIVE',
+  grant: { expiresAt: new Date(expiresAt) },
+  ...{ patientId: 'SYN-0001', studyInstanceUids: ['1.2.3'], requester: 'clin.alice', departmentId: 'radiology' },
+});
 
 function refusalOf(promise: Promise<void>) {
   return promise.then(
@@ -169,5 +174,26 @@ describe('the gateway accepts', () => {
     clock += 1_000;
     await expect(grants.assertActive('ar-1')).resolves.toBeUndefined();
     expect(findMany).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the gateway and freezes', () => {
+  it('refuses an active grant a freeze matches (patient, study, user, department, everything), and serves the others', async () => {
+    const cases: [string, string | null, boolean][] = [
+      ['patient', 'SYN-0001', true],
+      ['patient', 'SYN-0002', false],
+      ['study', '1.2.3', true],
+      ['study', '1.2.4', false],
+      ['user', 'clin.alice', true],
+      ['user', 'clin.bob', false],
+      ['department', 'radiology', true],
+      ['department', 'cardiology', false],
+      ['all', null, true],
+    ];
+    for (const [scope, value, stops] of cases) {
+      const { db } = fakeDb(async () => [activeRow(Date.now() + 60_000)], [{ id: 'fz-1', scope, value }]);
+      const refusal = await refusalOf(new GrantStatus(db, 2_000).assertActive('ar-1'));
+      expect(refusal, `${scope} ${value}`).toEqual(stops ? { status: 403, reason: 'ACCESS_FROZEN' } : undefined);
+    }
   });
 });

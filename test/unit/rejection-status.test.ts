@@ -12,7 +12,7 @@ describe('every refusal reason', () => {
 
   it.each(Object.keys(REJECTION_REASONS) as RejectionReason[])('%s becomes a problem with its status, title, detail and reason', (reason) => {
     const problem = rejectionProblem(new Rejection(reason, `why ${reason}`));
-    const title = { 403: 'Forbidden', 409: 'Conflict', 422: 'Unprocessable request' }[REJECTION_STATUS[reason]];
+    const title = { 403: 'Forbidden', 409: 'Conflict', 422: 'Unprocessable request', 423: 'Frozen' }[REJECTION_STATUS[reason]];
     expect(problem).toBeInstanceOf(Problem);
     expect(problem).toMatchObject({ status: REJECTION_STATUS[reason], title, detail: `why ${reason}`, extensions: { reason } });
   });
