@@ -1,5 +1,7 @@
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Problem } from './problem.js';
 import type { Logger } from 'pino';
 import { signCheckpoint } from '../audit/evidence/checkpoints.js';
 import type { TemporalSettings } from '../config/env-pieces.js';
@@ -21,7 +23,21 @@ export function createCheckpointSigningActivities(db: Db, keys: SigningKeyStore)
 
 /** A freeze's revocations, signed here as the security officer who froze. */
 export function createFreezeRevocationActivities(freezes: FreezeService): FreezeRevocationActivities {
-  return { revokeFrozenGrants: ({ freezeId }) => freezes.revokeFrozenGrants(freezeId) };
+  return {
+    async revokeFrozenGrants({ freezeId }) {
+      // The caller as the Temporal server names it: only the freeze's own workflow run may have this process sign revocations.
+      const { workflowExecution, workflowType } = Context.current().info;
+      if (!workflowExecution || workflowType !== 'freezeWorkflow' || workflowExecution.workflowId !== freezeId) {
+        throw ApplicationFailure.nonRetryable('Only a freeze workflow may revoke what it freezes.', 'NOT_THE_FREEZE_WORKFLOW');
+      }
+      try {
+        return await freezes.revokeFrozenGrants(freezeId, { runId: workflowExecution.runId }, () => Context.current().heartbeat());
+      } catch (error) {
+        if (error instanceof Problem && error.extensions.reason === 'DUPLICATE_RUN') throw ApplicationFailure.nonRetryable(error.message, 'DUPLICATE_RUN');
+        throw error;
+      }
+    },
+  };
 }
 
 /** The SDK warns about this for every worker without workflows; this one has none by design. */

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/config.js';
 import type { FreezeInput, FreezeView } from '../contracts/freeze.js';
 import type { AssertedAction } from '../contracts/principal-assertion.js';
 import type { Db } from '../db/client.js';
-import { freezeView } from '../db/freezes.js';
+import { activeFreezes, freezeView } from '../db/freezes.js';
 import type { Principal } from '../domain/access-request.js';
 import { freezeMatches, judgeFreeze, judgeLiftDecision, judgeLiftRequest, type FreezeScope } from '../domain/freeze.js';
 import { Rejection } from '../domain/review-rejection.js';
@@ -54,8 +54,15 @@ export class FreezeService {
     return row;
   }
 
+  /** A frozen user takes no part in freezes either: not imposing, and above all not lifting their own. */
+  private async assertParticipantNotFrozen(principal: Principal): Promise<void> {
+    const frozen = (await activeFreezes(this.deps.db)).find((f) => f.scope === 'user' && f.value === principal.username);
+    if (frozen) throw rejectionProblem(new Rejection('ACCESS_FROZEN', `Your account is frozen (${frozen.id}); others must act on freezes.`));
+  }
+
   async impose(principal: Principal, input: FreezeInput): Promise<FreezeView> {
     throwIfRejected(judgeFreeze(principal));
+    await this.assertParticipantNotFrozen(principal);
     const id = `fz-${randomUUID()}`;
     const freeze = { id, scope: input.scope as FreezeScope, value: 'value' in input ? input.value : null, reason: input.reason };
     const frozenAt = Date.now();
@@ -88,6 +95,7 @@ export class FreezeService {
   async requestLift(principal: Principal, id: string, reason: string): Promise<FreezeView> {
     const row = await this.row(id);
     throwIfRejected(judgeLiftRequest(principal, { lifted: row.liftedAt !== null, pendingLift: row.liftRequestedBy !== null }));
+    await this.assertParticipantNotFrozen(principal);
     const message = { by: principal, liftId: randomUUID(), reason };
     await this.send(id, () => this.deps.temporal.workflow.getHandle<typeof freezeWorkflow>(id), requestLiftUpdate, 'requestLift', principal, message);
     this.deps.log.warn({ freezeId: id, by: principal.username }, 'lift of a freeze asked for');
@@ -96,20 +104,16 @@ export class FreezeService {
 
   async decideLift(principal: Principal, id: string, decision: 'approve' | 'deny', comment: string | undefined): Promise<FreezeView> {
     const row = await this.row(id);
-    // The asker's roles as the engine needs them: their part was vouched for when they asked.
-    const asker = row.liftRequestedBy ? await this.askerPrincipal(row.liftRequestedBy) : null;
+    // The asker's roles as the API vouched for them when they asked, as the workflow judges them.
+    const asker = row.liftRequestedBy
+      ? { username: row.liftRequestedBy, roles: row.liftRequestedRoles as Principal['roles'], reviewsForDepartments: [] }
+      : null;
     throwIfRejected(judgeLiftDecision(principal, { lifted: row.liftedAt !== null, liftRequestedBy: asker }, decision));
+    await this.assertParticipantNotFrozen(principal);
     const message = { by: principal, decision, ...(comment ? { comment } : {}) };
     await this.send(id, () => this.deps.temporal.workflow.getHandle<typeof freezeWorkflow>(id), decideLiftUpdate, 'decideLift', principal, message);
     this.deps.log.warn({ freezeId: id, by: principal.username, decision }, 'lift of a freeze decided');
     return freezeView(await this.row(id));
-  }
-
-  /** The lift's asker as recorded: a username, with the roles the directory gives (security officer or not). */
-  private async askerPrincipal(username: string): Promise<Principal> {
-    const user = await this.deps.db.user.findUnique({ where: { username }, select: { roles: true } });
-    const roles = (user?.roles ?? []) as Principal['roles'];
-    return { username, roles, reviewsForDepartments: [] };
   }
 
   private async send<M extends object>(
@@ -126,19 +130,25 @@ export class FreezeService {
     } catch (error) {
       const rejection = workflowRejection(error);
       if (rejection) throw rejectionProblem(rejection);
-      if (error instanceof WorkflowNotFoundError) throw rejectionProblem(new Rejection('NOT_ACTIVE', `The freeze ${id} has been lifted.`));
+      if (error instanceof WorkflowNotFoundError)
+        throw rejectionProblem(new Rejection('NOT_ACTIVE', `The freeze ${id} has no running workflow (lifted, or ended abnormally); nothing was changed.`));
       throw error;
     }
   }
 
   /**
    * Revokes, as the security officer who froze, every active grant the freeze matches. Runs
-   * as an activity in an API process (it signs each message); run twice, it revokes nothing
-   * twice: a grant already ended is skipped.
+   * as an activity in an API process (it signs each message), for the freeze's own workflow
+   * run only; run again, it revokes nothing twice (a grant already ended is skipped), and it
+   * stops as soon as the freeze is lifted. `progress` is called after each grant (heartbeats).
    */
-  async revokeFrozenGrants(freezeId: string): Promise<number> {
+  async revokeFrozenGrants(freezeId: string, caller: { runId: string }, progress: () => void = () => undefined): Promise<number> {
     const { db, requests, log } = this.deps;
     const freeze = await this.row(freezeId);
+    if (freeze.workflowRunId !== caller.runId)
+      throw new Problem(403, 'Forbidden', 'Only the run that recorded the freeze may act on it.', { reason: 'DUPLICATE_RUN' });
+    const stillFrozen = async () => (await db.accessFreeze.findUniqueOrThrow({ where: { id: freezeId }, select: { liftedAt: true } })).liftedAt === null;
+    if (!(await stillFrozen())) return freeze.revokedGrants;
     const target = { scope: freeze.scope as FreezeScope, value: freeze.value };
     const active = await db.accessRequest.findMany({
       where: { status: 'ACTIVE' },
@@ -146,24 +156,28 @@ export class FreezeService {
     });
     const matching = active.filter((r) => freezeMatches(target, { ...r, usernames: [r.requester] }));
     const by: Principal = { username: freeze.frozenBy, roles: ['security_officer'], reviewsForDepartments: [] };
-    const reason = `Frozen (${freezeId}): ${freeze.reason}`;
+    // The freeze's own reason stays with the freeze: requesters read their revocation's reason.
+    const reason = `Frozen (${freezeId})`;
     let revoked = 0;
+    let lifted = false;
     const queue = [...matching];
     const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
+      for (let next = queue.shift(); next && !lifted; next = queue.shift()) {
         try {
           await requests.revoke(by, next.id, reason);
           revoked += 1;
+          // Counted as it goes, so a sweep cut short still says how far it got.
+          await db.accessFreeze.update({ where: { id: freezeId }, data: { revokedGrants: { increment: 1 } } });
         } catch (error) {
           // Ended meanwhile (expired, revoked by someone else): nothing to stop.
-          if (error instanceof Problem && error.extensions.reason === 'NOT_ACTIVE') continue;
-          throw error;
+          if (!(error instanceof Problem && error.extensions.reason === 'NOT_ACTIVE')) throw error;
         }
+        progress();
+        if ((revoked + 1) % 25 === 0 && !(await stillFrozen())) lifted = true;
       }
     };
     await Promise.all(Array.from({ length: REVOKE_CONCURRENCY }, worker));
-    const total = await db.accessFreeze.update({ where: { id: freezeId }, data: { revokedGrants: { increment: revoked } }, select: { revokedGrants: true } });
-    log.warn({ freezeId, revoked, matching: matching.length }, 'grants revoked by a freeze');
-    return total.revokedGrants;
+    log.warn({ freezeId, revoked, matching: matching.length, stoppedByLift: lifted }, 'grants revoked by a freeze');
+    return (await this.row(freezeId)).revokedGrants;
   }
 }

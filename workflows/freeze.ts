@@ -49,6 +49,9 @@ export interface FreezeRevocationActivities {
   revokeFrozenGrants(input: { freezeId: string }): Promise<number>;
 }
 
+/** Longer than any review or token request can be in flight between the API's check and the workflow. */
+const RESWEEP_AFTER_MS = 60_000;
+
 const records = proxyActivities<FreezeRecordActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 ms', maximumInterval: '10 seconds' },
@@ -69,8 +72,9 @@ function notVouched(detail: string): never {
 export async function freezeWorkflow(input: FreezeWorkflowInput): Promise<string> {
   const revocations = proxyActivities<FreezeRevocationActivities>({
     taskQueue: signingTaskQueue(workflowInfo().taskQueue),
-    // Thousands of grants take a while; a killed API process's attempt is retried by another.
+    // Thousands of grants take a while; heartbeats let another API process take over within half a minute of one dying.
     startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
   const { freeze } = input;
@@ -108,6 +112,7 @@ export async function freezeWorkflow(input: FreezeWorkflowInput): Promise<string
         freezeId: freeze.id,
         liftId: message.liftId,
         requestedBy: by.username,
+        requestedByRoles: [...by.roles],
         reason: message.reason,
         requestedAt: Date.now(),
       });
@@ -156,6 +161,11 @@ export async function freezeWorkflow(input: FreezeWorkflowInput): Promise<string
   state.recorded = true;
 
   state.revokedGrants = await revocations.revokeFrozenGrants({ freezeId: freeze.id });
+  // A review that passed the API's freeze check just before the freeze can activate a grant
+  // after the sweep read the active ones: a second sweep, once any such review has landed.
+  if (!(await condition(() => state.lifted, RESWEEP_AFTER_MS))) {
+    state.revokedGrants = await revocations.revokeFrozenGrants({ freezeId: freeze.id });
+  }
 
   await condition(() => state.lifted);
   await condition(allHandlersFinished);

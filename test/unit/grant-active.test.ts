@@ -82,9 +82,12 @@ interface Row {
   grant: { expiresAt: Date } | null;
 }
 
-function fakeDb(read: () => Promise<Row[]>, freezes: { id: string; scope: string; value: string | null }[] = []) {
+type FreezeRow = { id: string; scope: string; value: string | null };
+
+function fakeDb(read: () => Promise<Row[]>, freezes: FreezeRow[] | (() => Promise<FreezeRow[]>) = []) {
   const findMany = vi.fn(read);
-  return { db: { accessRequest: { findMany }, accessFreeze: { findMany: async () => freezes } } as unknown as Db, findMany };
+  const readFreezes = typeof freezes === 'function' ? freezes : async () => freezes;
+  return { db: { accessRequest: { findMany }, accessFreeze: { findMany: readFreezes } } as unknown as Db, findMany };
 }
 
 const activeRow = (expiresAt = END): Row => ({
@@ -195,5 +198,28 @@ describe('the gateway and freezes', () => {
       const refusal = await refusalOf(new GrantStatus(db, 2_000).assertActive('ar-1'));
       expect(refusal, `${scope} ${value}`).toEqual(stops ? { status: 403, reason: 'ACCESS_FROZEN' } : undefined);
     }
+  });
+
+  it('refuses with 503 when it cannot read the freezes in force (fail closed), and sees a new freeze within the bound', async () => {
+    const failing = fakeDb(
+      async () => [activeRow(Date.now() + 60_000)],
+      async () => {
+        throw new Error('database down');
+      },
+    );
+    expect(await refusalOf(new GrantStatus(failing.db, 2_000).assertActive('ar-1'))).toEqual({ status: 503, reason: 'GRANT_STATE_UNKNOWN' });
+
+    let clock = 0;
+    let freezes: FreezeRow[] = [];
+    const { db } = fakeDb(
+      async () => [activeRow(Date.now() + 60_000)],
+      async () => freezes,
+    );
+    const grants = new GrantStatus(db, 2_000, () => clock);
+    expect(await refusalOf(grants.assertActive('ar-1'))).toBeUndefined();
+    freezes = [{ id: 'fz-2', scope: 'user', value: 'clin.alice' }];
+    // Within the bound the cached "no freeze" may still serve; past it, the freeze is read.
+    clock = 2_001;
+    expect(await refusalOf(grants.assertActive('ar-1'))).toEqual({ status: 403, reason: 'ACCESS_FROZEN' });
   });
 });

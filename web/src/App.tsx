@@ -6,6 +6,7 @@ import { ImageAccessPage } from './accesses/ImageAccessPage';
 import { SignInPage } from './auth/SignInPage';
 import { CasePage } from './cases/CasePage';
 import { CaseSearchPage } from './cases/CaseSearchPage';
+import { FreezesPage } from './freezes/FreezesPage';
 import { GrantsPage } from './grants/GrantsPage';
 import { MyRequestsPage } from './requests/MyRequestsPage';
 import { ViewerPage } from './requests/ViewerPage';
@@ -94,6 +95,14 @@ export function App() {
             element={
               <RequireRole roles={['auditor', 'security_officer']}>
                 <ImageAccessPage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="freezes"
+            element={
+              <RequireRole roles={['security_officer', 'privacy_officer', 'auditor']}>
+                <FreezesPage />
               </RequireRole>
             }
           />

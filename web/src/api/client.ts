@@ -146,3 +146,5 @@ export type { AccessLog, AccessLogRow } from '../../../contracts/access-log.js';
 export type { ReplayReport } from '../../../contracts/replay-report.js';
 
 export type { FoundStudy, StudyLookup } from '../../../contracts/study-lookup.js';
+
+export type { FreezeView } from '../../../contracts/freeze.js';

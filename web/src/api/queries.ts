@@ -9,6 +9,7 @@ export const keys = {
   request: (id: string) => ['access-requests', 'one', id] as const,
   cases: (filters: Record<string, string>) => ['cases', 'search', filters] as const,
   timeline: (id: string) => ['cases', 'timeline', id] as const,
+  freezes: ['freezes'] as const,
 };
 
 export function useWebConfig() {

@@ -14,6 +14,7 @@ export function Layout() {
     { to: '/grants', label: t('nav.grants'), show: hasRole(user, 'security_officer') },
     { to: '/cases', label: t('nav.cases'), show: hasRole(user, 'auditor') },
     { to: '/image-accesses', label: t('nav.accesses'), show: hasRole(user, 'auditor', 'security_officer') },
+    { to: '/freezes', label: t('nav.freezes'), show: hasRole(user, 'security_officer', 'privacy_officer', 'auditor') },
   ].filter((link) => link.show);
   return (
     <>

@@ -25,9 +25,11 @@ export function useProblemText(): (error: unknown) => string {
   };
 }
 
-export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+/** `describe` words the failure in a page's own terms; by default, by the refusal's reason. */
+export function ErrorMessage({ error, onRetry, describe }: { error: unknown; onRetry?: () => void; describe?: (error: unknown) => string }) {
   const { t } = useTranslation();
-  const text = useProblemText();
+  const general = useProblemText();
+  const text = describe ?? general;
   return (
     <div className="error" role="alert">
       <span className="error-mark" aria-hidden="true">
