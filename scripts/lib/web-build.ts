@@ -30,7 +30,8 @@ function sourceFiles(): string[] {
 
 /** A hash of the sources' names and contents (not mtimes: a checkout or a copy changes those). */
 export function webSourcesHash(): string {
-  const hash = createHash('sha256');
+  // The build's kind is part of what it was built from: an older development build is redone.
+  const hash = createHash('sha256').update('production build\0');
   for (const file of sourceFiles()) {
     hash.update(path.relative(root, file)).update('\0');
     hash.update(readFileSync(file)).update('\0');
