@@ -159,6 +159,7 @@ export class FreezeService {
     // The freeze's own reason stays with the freeze: requesters read their revocation's reason.
     const reason = `Frozen (${freezeId})`;
     let revoked = 0;
+    let processed = 0;
     let lifted = false;
     const queue = [...matching];
     const worker = async () => {
@@ -173,7 +174,8 @@ export class FreezeService {
           if (!(error instanceof Problem && error.extensions.reason === 'NOT_ACTIVE')) throw error;
         }
         progress();
-        if ((revoked + 1) % 25 === 0 && !(await stillFrozen())) lifted = true;
+        processed += 1;
+        if (processed % 25 === 0 && !(await stillFrozen())) lifted = true;
       }
     };
     await Promise.all(Array.from({ length: REVOKE_CONCURRENCY }, worker));
