@@ -1,4 +1,11 @@
 import type { Db } from '../db/client.js';
+import {
+  recordBreakGlassOpened,
+  recordRetroReview,
+  recordRetroUnreviewed,
+  type RecordBreakGlassInput,
+  type RecordRetroReviewInput,
+} from './records/break-glass.js';
 import { recordEnd, type RecordEndInput } from './records/end.js';
 import { recordFailure, type RecordFailureInput } from './records/failure.js';
 import { recordRefusedMessage, type RecordRefusedMessageInput } from './records/refused-message.js';
@@ -8,6 +15,8 @@ import { recordSubmission, type RecordSubmissionInput } from './records/submissi
 import { recordTokenIssued, type RecordTokenIssuedInput } from './records/token.js';
 
 export type {
+  RecordBreakGlassInput,
+  RecordRetroReviewInput,
   RecordEndInput,
   RecordFailureInput,
   RecordRefusedMessageInput,
@@ -31,5 +40,8 @@ export function createRecordActivities(db: Db) {
     recordRefusedMessage: (input: RecordRefusedMessageInput) => recordRefusedMessage(db, input),
     recordFailure: (input: RecordFailureInput) => recordFailure(db, input),
     recordTokenIssued: (input: RecordTokenIssuedInput) => recordTokenIssued(db, input),
+    recordBreakGlassOpened: (input: RecordBreakGlassInput) => recordBreakGlassOpened(db, input),
+    recordRetroReview: (input: RecordRetroReviewInput) => recordRetroReview(db, input),
+    recordRetroUnreviewed: (input: { accessRequestId: string; at: number }) => recordRetroUnreviewed(db, input),
   };
 }

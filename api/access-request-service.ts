@@ -23,7 +23,15 @@ import { signPacsToken } from '../tokens/pacs-token.js';
 import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import type { accessRequestWorkflow } from '../workflows/access-request.js';
 import { accessRequestRequesterKey, accessRequestStatusKey } from '../workflows/search-attributes.js';
-import { authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, submissionRecordedUpdate, type Asserted } from '../workflows/messages.js';
+import {
+  authorizeTokenUpdate,
+  cancelUpdate,
+  retroReviewUpdate,
+  reviewUpdate,
+  revokeUpdate,
+  submissionRecordedUpdate,
+  type Asserted,
+} from '../workflows/messages.js';
 import { reviewView, toView, type AccessRequestView } from '../audit/read/access-request-view.js';
 import { stateFromRecord, withReviewsAndGrant, type AccessRequestRecord } from '../db/access-request-record.js';
 import { canonicalJson } from '../contracts/canonical-json.js';
@@ -33,7 +41,8 @@ import { StudyConfirmation } from './study-confirmation.js';
 import { activeFreezes } from '../db/freezes.js';
 import { judgeNotFrozen, type FrozenCandidate } from '../domain/freeze.js';
 import { accessRequestId, requestHash } from './request-hash.js';
-import type { AccessRequestInput } from './schemas.js';
+import type { AccessRequestInput, BreakGlassInput } from './schemas.js';
+import { BREAK_GLASS_PURPOSE } from '../domain/break-glass.js';
 import { visibleRequests } from './visibility.js';
 
 export interface ServiceDeps {
@@ -218,6 +227,91 @@ export class AccessRequestService {
     if (!row) throw new Problem(503, 'Not recorded yet', 'The request was accepted but is not yet recorded; retry with the same Idempotency-Key.');
     this.deps.log.info({ accessRequestId: request.id, requester: principal.username }, 'access request submitted');
     return { view: sameRequestOr422(row), replayed: false };
+  }
+
+  /**
+   * Break-glass: granted at once, reviewed afterwards. The same checks as a submission (a
+   * clinician, the PACS confirms each study under the patient, no freeze), a daily allowance
+   * per clinician, and a workflow that records the grant before the API answers.
+   */
+  async breakGlass(principal: Principal, input: BreakGlassInput): Promise<AccessRequestView> {
+    const { departmentId } = throwIfRejected(judgeSubmission(principal));
+    const { config, db, temporal } = this.deps;
+    await this.assertNotFrozen({ patientId: input.patientId, studyInstanceUids: input.studyInstanceUids, usernames: [principal.username], departmentId });
+    // A burst (a double click, two tabs) is held to the same number within a minute; the daily count below is the rule.
+    await takeRateLimit(db, 'break-glass', principal.username, config.breakGlass.perDay);
+    const since = new Date(Date.now() - 24 * 60 * 60_000);
+    const opened = await db.accessRequest.count({ where: { requester: principal.username, kind: 'break-glass', submittedAt: { gte: since } } });
+    if (opened >= config.breakGlass.perDay) {
+      throw new Problem(
+        429,
+        'Too many requests',
+        `At most ${config.breakGlass.perDay} break-glass grants in 24 hours; ask for a review instead.`,
+        {
+          reason: 'RATE_LIMITED',
+        },
+        { 'Retry-After': '3600' },
+      );
+    }
+    const fields = {
+      requester: principal.username,
+      requesterRole: 'clinician' as const,
+      departmentId,
+      studyInstanceUids: input.studyInstanceUids,
+      patientId: input.patientId,
+      purposeOfUse: BREAK_GLASS_PURPOSE as SubmittedRequest['purposeOfUse'],
+      justification: input.justification,
+      durationMinutes: input.durationMinutes,
+    };
+    const request: SubmittedRequest = {
+      id: accessRequestId(principal.username, undefined, randomUUID),
+      ...fields,
+      requestHash: requestHash(fields),
+      confirmedStudies: await this.studies.confirm(input.studyInstanceUids, input.patientId),
+    };
+    const start = {
+      request,
+      policy: { approvalsRequired: config.policy.approvalsRequired, requireDistinctRoles: config.policy.requireDistinctRoles },
+      reviewWindowMs: config.breakGlass.reviewWindowMs,
+      breakGlass: true,
+    };
+    try {
+      await temporal.workflow.executeUpdateWithStart(submissionRecordedUpdate, {
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof accessRequestWorkflow>('accessRequestWorkflow', {
+          workflowId: request.id,
+          taskQueue: config.temporal.taskQueue,
+          args: [{ ...start, assertion: await this.vouch(principal, request.id, 'submit', start) }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: accessRequestStatusKey, value: 'ACTIVE' },
+            { key: accessRequestRequesterKey, value: principal.username },
+          ],
+        }),
+      });
+    } catch (error) {
+      const rejection = workflowRejection(error);
+      if (rejection) throw rejectionProblem(rejection);
+      throw error;
+    }
+    const row = await this.load(request.id);
+    if (!row) throw new Problem(503, 'Not recorded yet', 'The break-glass was accepted but is not yet recorded; look for it in your requests.');
+    this.deps.log.warn({ accessRequestId: request.id, requester: principal.username }, 'break-glass opened');
+    return toView(row);
+  }
+
+  /** A break-glass's review afterwards: the same rules as a review, judged on its own state in the workflow. */
+  async retroReview(
+    principal: Principal,
+    id: string,
+    input: { decision: 'approve' | 'deny'; comment?: string; requestHash?: string },
+  ): Promise<AccessRequestView> {
+    const row = await this.loadVisible(principal, id);
+    if (row.kind !== 'break-glass') throw rejectionProblem(new Rejection('NOT_PERMITTED', 'Only a break-glass is reviewed afterwards.'));
+    const review: ReviewInput = { reviewer: principal, decision: input.decision, comment: input.comment, requestHash: input.requestHash ?? row.requestHash };
+    await this.update(id, retroReviewUpdate, 'retroReview', principal, review);
+    this.deps.log.info({ accessRequestId: id, reviewer: principal.username, decision: input.decision }, 'break-glass reviewed');
+    return toView((await this.load(id))!);
   }
 
   /**

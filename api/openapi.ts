@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   accessRequestInputSchema,
   accessRequestListSchema,
+  breakGlassInputSchema,
   cancelInputSchema,
   devLoginResponseSchema,
   devLoginSchema,
@@ -84,6 +85,32 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
         summary: 'List the access requests you may see',
         response: [200, accessRequestListSchema],
         params: ['status', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      },
+    },
+    '/api/break-glass': {
+      post: {
+        summary:
+          'Emergency access, granted at once without review (clinicians): a short grant whose tokens carry purpose of use BTG, ' +
+          'reviewed afterwards by two people within a window; refused for frozen targets, a few per clinician per day',
+        body: breakGlassInputSchema(60),
+        response: [201, accessRequestViewSchema],
+        rateLimited: true,
+      },
+    },
+    '/api/access-requests/{id}/image-accesses': {
+      get: {
+        summary: 'Every gateway request under this grant, served or refused, oldest first (whoever may read the request; break-glass reviewers above all)',
+        response: [200, accessLogSchema],
+        params: [idParam],
+      },
+    },
+    '/api/access-requests/{id}/retro-reviews': {
+      post: {
+        summary: 'Review a break-glass afterwards (supervisors, privacy officers): justified by two approvals, unjustified by one denial with a comment',
+        body: reviewInputSchema,
+        response: [201, accessRequestViewSchema],
+        params: [idParam],
+        rateLimited: true,
       },
     },
     '/api/access-requests/{id}': {

@@ -86,3 +86,20 @@ export const imageAccessQuerySchema = z
 
 /** A study looked up by accession number: both are needed, so a lookup cannot find a patient. */
 export const studyLookupQuerySchema = z.object({ accessionNumber: accessionNumberSchema, patientId: patientIdSchema }).strict();
+
+/** An emergency: no purpose to choose (it is break-glass), a shorter grant, the same studies and patient rules. */
+export function breakGlassInputSchema(maxMinutes: number) {
+  return z
+    .object({
+      studyInstanceUids: z
+        .array(dicomUid)
+        .min(1, 'name at least one study')
+        .max(10, 'at most 10 studies in an emergency')
+        .refine((uids) => new Set(uids).size === uids.length, 'studies must not repeat'),
+      patientId: patientIdSchema,
+      justification: safeText({ max: 2000, min: 10, minMessage: 'say why, in at least 10 visible characters', multiline: true }),
+      durationMinutes: z.number().int().min(1).max(maxMinutes, `at most ${maxMinutes} minutes without review`).default(maxMinutes),
+    })
+    .strict();
+}
+export type BreakGlassInput = z.infer<ReturnType<typeof breakGlassInputSchema>>;

@@ -60,6 +60,16 @@ const apiEnv = {
     .min(1)
     .max(60 * 24 * 30)
     .default(24 * 60),
+  /** Break-glass: the longest grant without review, and the window for the review that follows. */
+  BREAK_GLASS_MAX_MINUTES: z.coerce.number().int().min(1).max(240).default(60),
+  BREAK_GLASS_REVIEW_WINDOW_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(24 * 60),
+  /** Break-glass grants one clinician may open in any 24 hours. */
+  BREAK_GLASS_PER_DAY: z.coerce.number().int().min(1).max(100).default(3),
   MAX_DURATION_MINUTES: z.coerce
     .number()
     .int()
@@ -94,6 +104,7 @@ export interface AppConfig {
   /** Exactly one way of authenticating API callers. */
   auth: { kind: 'oidc'; oidc: OidcConfig } | { kind: 'dev-login' };
   policy: ReviewPolicy & { reviewWindowMs: number; maxDurationMinutes: number };
+  breakGlass: { maxMinutes: number; reviewWindowMs: number; perDay: number };
   /** The PACS submissions are confirmed against; null: none configured, and every submission is refused (503). */
   pacs: PacsSettings | null;
   /** Per user, in any 60 seconds (tokens: `tokens.ratePerMinute`). */
@@ -149,6 +160,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       requireDistinctRoles: env.POLICY_REQUIRE_DISTINCT_ROLES,
       reviewWindowMs: env.REVIEW_WINDOW_MINUTES * 60_000,
       maxDurationMinutes: env.MAX_DURATION_MINUTES,
+    },
+    breakGlass: {
+      maxMinutes: env.BREAK_GLASS_MAX_MINUTES,
+      reviewWindowMs: env.BREAK_GLASS_REVIEW_WINDOW_MINUTES * 60_000,
+      perDay: env.BREAK_GLASS_PER_DAY,
     },
     pacs: pacsSettings(env),
     rateLimits: {

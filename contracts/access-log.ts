@@ -17,6 +17,8 @@ export const accessLogRowSchema = z.object({
   outcome: accessOutcomeSchema,
   reason: z.string().nullable(),
   clientIp: z.string().nullable(),
+  /** BTG: seen under a break-glass grant. */
+  purposeOfUse: z.string().nullable(),
 });
 export type AccessLogRow = z.infer<typeof accessLogRowSchema>;
 

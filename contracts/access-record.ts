@@ -30,6 +30,8 @@ export interface AccessRecord {
   /** The refusal's reason; null when served. */
   reason: string | null;
   clientIp: string | null;
+  /** The verified token's purpose of use (BTG for break-glass); null without one. Absent in journals from before. */
+  purposeOfUse?: string | null;
 }
 
 /** As the database holds it (gateway_access_records): a timestamp, a bigint count, the outcome as text. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RETRO_STATUSES } from '../domain/break-glass.js';
 import { accessRequestStatusSchema, reviewDecisionSchema } from './access-request.js';
 
 // The access request as every reader sees it: the API's answers, evidence bundles, the web pages.
@@ -28,6 +29,10 @@ export const accessRequestViewSchema = z.object({
   endReason: z.string().nullable(),
   reviews: z.array(reviewViewSchema),
   grant: z.object({ approvers: z.array(z.string()), activatedAt: z.string(), expiresAt: z.string(), endedAt: z.string().nullable() }).nullable(),
+  /** review: granted after two approvals; break-glass: granted at once and reviewed afterwards. */
+  kind: z.enum(['review', 'break-glass']),
+  /** A break-glass's review afterwards: PENDING until two approve or one denies, UNREVIEWED when its window closed first. */
+  retroReview: z.object({ status: z.enum(RETRO_STATUSES), deadline: z.string() }).nullable(),
   /** What the PACS confirmed about each study at submission, in the order requested. */
   confirmedStudies: z.array(
     z.object({

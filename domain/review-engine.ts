@@ -138,6 +138,17 @@ export class AccessRequestState {
     return { countedToward, outcome: approvals >= this.policy.approvalsRequired ? 'ACTIVE' : 'PENDING_REVIEW' };
   }
 
+  /**
+   * Break-glass: active at once, for the requested duration, with no approver; the review
+   * comes afterwards (domain/break-glass.ts). Only a request not yet decided can be opened so.
+   */
+  openBreakGlass(now: number): void {
+    if (this.status !== 'PENDING_REVIEW') throw new Rejection('NOT_PENDING', `The request is ${this.status}; it cannot be opened as break-glass.`);
+    this.status = 'ACTIVE';
+    this.activatedAt = now;
+    this.expiresAt = now + this.request.durationMinutes * 60_000;
+  }
+
   private mayReviewAs(reviewer: Principal, role: ReviewerRole): boolean {
     // Privacy officers review for the whole organisation; supervisors for their departments.
     return role === 'privacy_officer' || reviewer.reviewsForDepartments.includes(this.request.departmentId);

@@ -48,6 +48,7 @@ export class AccessRecorder {
       username: token?.subject ?? null,
       grantId: token?.grantId ?? null,
       jti: token?.jti ?? null,
+      purposeOfUse: token?.purposeOfUse ?? null,
       study: (route && studyOf(route)) ?? null,
       series: (route && seriesOf(route)) ?? null,
       instance: (route && instanceOf(route)) ?? null,

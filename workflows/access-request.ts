@@ -13,6 +13,7 @@ import {
 import type { Principal, ReviewInput, ReviewPolicy, SubmittedRequest } from '../domain/access-request.js';
 import { AccessRequestState, judgeSubmission } from '../domain/review-engine.js';
 import { Rejection } from '../domain/review-rejection.js';
+import { retroStatusOf } from '../domain/break-glass.js';
 import type { createPrincipalActivities } from '../activities/principals.js';
 import type { createRecordActivities } from '../activities/records.js';
 import type { AssertedAction, AssertionCheck } from '../contracts/principal-assertion.js';
@@ -24,6 +25,7 @@ import {
   type TokenIssueInput,
   authorizeTokenUpdate,
   cancelUpdate,
+  retroReviewUpdate,
   reviewUpdate,
   revokeUpdate,
   snapshotQuery,
@@ -36,6 +38,11 @@ export interface AccessRequestWorkflowInput extends Asserted {
   request: SubmittedRequest;
   policy: ReviewPolicy;
   reviewWindowMs: number;
+  /**
+   * Break-glass (domain/break-glass.ts): active at once, and `reviewWindowMs` is the window
+   * for the review that follows. Absent in every history from before break-glass.
+   */
+  breakGlass?: boolean;
 }
 
 /**
@@ -52,10 +59,16 @@ export async function accessRequestWorkflow(input: AccessRequestWorkflowInput): 
   setHandler(revokeUpdate, (message) => run.revoke(message), { validator: (message) => run.validateRevocation(message) });
   setHandler(cancelUpdate, (message) => run.cancel(message), { validator: (message) => run.validateCancellation(message) });
   setHandler(authorizeTokenUpdate, (message) => run.authorizeToken(message), { validator: (message) => run.validateTokenIssue(message) });
+  setHandler(retroReviewUpdate, (message) => run.retroReview(message), { validator: (message) => run.validateRetroReview(message) });
 
   await run.recordSubmission();
-  await run.awaitDecision(input.reviewWindowMs);
-  await run.awaitGrantEnd();
+  if (input.breakGlass) {
+    // The grant runs its course while the review afterwards has its own window.
+    await Promise.all([run.awaitGrantEnd(), run.awaitRetroReview(input.reviewWindowMs)]);
+  } else {
+    await run.awaitDecision(input.reviewWindowMs);
+    await run.awaitGrantEnd();
+  }
   await condition(allHandlersFinished);
   return run.finish();
 }
@@ -121,6 +134,7 @@ function refusalOf(check: AssertionCheck, claimed: Principal, used: ReadonlySet<
  */
 class AccessRequestRun {
   readonly state: AccessRequestState;
+  private readonly retro: AccessRequestState;
   private readonly request: SubmittedRequest;
   /** Whether this run recorded the request; nothing else is recorded until it has. */
   private recorded = false;
@@ -133,6 +147,8 @@ class AccessRequestRun {
   constructor(private readonly input: AccessRequestWorkflowInput) {
     this.request = input.request;
     this.state = new AccessRequestState(input.request, input.policy);
+    // A break-glass's review afterwards, judged by the same rules as any review.
+    this.retro = new AccessRequestState(input.request, input.policy);
     // Histories from before assertions replay as they ran; every new run checks them.
     this.checkAssertions = patched('principal-assertions');
   }
@@ -145,7 +161,19 @@ class AccessRequestRun {
     await this.record(async () => {
       if (this.checkAssertions) await this.refuseUnvouchedSubmission();
       const { request, reviewWindowMs } = this.input;
-      await records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + reviewWindowMs, runId: workflowInfo().runId });
+      if (this.input.breakGlass) {
+        this.state.openBreakGlass(submittedAt);
+        this.publishStatus();
+        await records.recordBreakGlassOpened({
+          request,
+          openedAt: submittedAt,
+          expiresAt: this.state.expiresAt!,
+          retroDeadline: submittedAt + reviewWindowMs,
+          runId: workflowInfo().runId,
+        });
+      } else {
+        await records.recordSubmission({ request, submittedAt, reviewDeadline: submittedAt + reviewWindowMs, runId: workflowInfo().runId });
+      }
       this.recorded = true;
     }, true).catch((error) => this.unlessFailed(error));
   }
@@ -169,6 +197,16 @@ class AccessRequestRun {
         break;
       }
       await condition(() => this.state.status !== 'ACTIVE', remaining);
+    }
+  }
+
+  /** A break-glass not reviewed by two people within its window ends its review as UNREVIEWED. */
+  async awaitRetroReview(windowMs: number): Promise<void> {
+    const decided = await condition(() => this.retro.status !== 'PENDING_REVIEW', windowMs);
+    if (!decided && this.state.status !== 'FAILED' && this.retro.timeOut(Date.now())) {
+      await this.record(() => records.recordRetroUnreviewed({ accessRequestId: this.request.id, at: this.retro.endedAt! })).catch((error) =>
+        this.unlessFailed(error),
+      );
     }
   }
 
@@ -229,6 +267,33 @@ class AccessRequestRun {
       }),
     );
     return state.snapshot();
+  }
+
+  validateRetroReview(message: ReviewMessage): void {
+    refuseMalformed('review', message);
+    if (!this.input.breakGlass) refuse(new Rejection('NOT_PERMITTED', 'Only a break-glass is reviewed afterwards.'));
+    const verdict = this.retro.judgeReview(message);
+    if (verdict instanceof Rejection) refuse(verdict);
+  }
+
+  async retroReview(message: ReviewMessage) {
+    const reviewer = await this.vouchedFor('retroReview', message.reviewer, message, message.decision);
+    const review: ReviewInput = { reviewer, decision: message.decision, comment: message.comment, requestHash: message.requestHash };
+    const reviewedAt = Date.now();
+    const verdict = orRefuse(() => this.retro.applyReview(review, reviewedAt));
+    await this.record(() =>
+      records.recordRetroReview({
+        accessRequestId: this.request.id,
+        reviewer: reviewer.username,
+        decision: review.decision,
+        comment: review.comment,
+        requestHash: review.requestHash,
+        countedToward: verdict.countedToward,
+        reviewedAt,
+        retroStatus: retroStatusOf(verdict.outcome),
+      }),
+    );
+    return this.state.snapshot();
   }
 
   validateRevocation(message: RevocationInput): void {

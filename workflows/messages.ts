@@ -46,6 +46,8 @@ export interface TokenIssueAuthorization {
 /** Resolves once the submission is in the database, so the API never answers before it. */
 export const submissionRecordedUpdate = defineUpdate<AccessRequestSnapshot>('submissionRecorded');
 export const reviewUpdate = defineUpdate<AccessRequestSnapshot, [ReviewMessage]>('review');
+/** A break-glass's review afterwards: the same message as a review. */
+export const retroReviewUpdate = defineUpdate<AccessRequestSnapshot, [ReviewMessage]>('retroReview');
 export const revokeUpdate = defineUpdate<AccessRequestSnapshot, [RevocationInput]>('revoke');
 export const cancelUpdate = defineUpdate<AccessRequestSnapshot, [CancellationInput]>('cancel');
 export const authorizeTokenUpdate = defineUpdate<TokenIssueAuthorization, [TokenIssueInput]>('authorizeToken');

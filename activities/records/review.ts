@@ -47,7 +47,11 @@ export async function recordReview(db: Db, input: RecordReviewInput): Promise<bo
   );
 }
 
-async function createReview(tx: DbTransaction, input: RecordReviewInput, at: Date): Promise<void> {
+export async function createReview(
+  tx: DbTransaction,
+  input: Pick<RecordReviewInput, 'accessRequestId' | 'reviewer' | 'decision' | 'comment' | 'countedToward' | 'requestHash' | 'idempotencyKey'>,
+  at: Date,
+): Promise<void> {
   await tx.review.create({
     data: {
       id: `${input.accessRequestId}:${input.reviewer}`,
@@ -64,7 +68,7 @@ async function createReview(tx: DbTransaction, input: RecordReviewInput, at: Dat
 }
 
 /** The grant covers the studies the request names, for the requester, as recorded. */
-async function activateGrant(tx: DbTransaction, accessRequestId: string, grant: GrantInput): Promise<void> {
+export async function activateGrant(tx: DbTransaction, accessRequestId: string, grant: GrantInput): Promise<void> {
   const request = await tx.accessRequest.update({ where: { id: accessRequestId }, data: { status: 'ACTIVE' } });
   await tx.grant.create({
     data: {

@@ -40,14 +40,14 @@ export async function recordSubmission(db: Db, input: RecordSubmissionInput): Pr
  * A second run of the same request (its start copied from the first, assertion and all)
  * must not take over the first run's records.
  */
-async function refuseAnotherRun(db: Db, accessRequestId: string, runId: string | undefined): Promise<void> {
+export async function refuseAnotherRun(db: Db, accessRequestId: string, runId: string | undefined): Promise<void> {
   const existing = await db.accessRequest.findUnique({ where: { id: accessRequestId }, select: { workflowRunId: true } });
   if (existing?.workflowRunId && runId && existing.workflowRunId !== runId) {
     throw ApplicationFailure.nonRetryable('The request was recorded by another workflow run.', 'DUPLICATE_RUN');
   }
 }
 
-async function createRequest(tx: DbTransaction, { request, submittedAt, reviewDeadline, runId }: RecordSubmissionInput): Promise<void> {
+export async function createRequest(tx: DbTransaction, { request, submittedAt, reviewDeadline, runId }: RecordSubmissionInput): Promise<void> {
   await tx.accessRequest.create({
     data: {
       id: request.id,

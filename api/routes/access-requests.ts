@@ -2,11 +2,20 @@ import { Router, type Request } from 'express';
 import type { AppConfig } from '../../config/config.js';
 import type { Db } from '../../db/client.js';
 import { takeRateLimit } from '../../db/rate-limit.js';
+import { whoAccessed } from '../../audit/read/who-accessed.js';
 import type { Principal } from '../../domain/access-request.js';
 import type { AccessRequestService } from '../access-request-service.js';
 import { parseOr400, Problem } from '../problem.js';
 import { accessRequestIdSchema } from '../../contracts/identifiers.js';
-import { accessRequestInputSchema, cancelInputSchema, idempotencyKeySchema, listQuerySchema, reviewInputSchema, revokeInputSchema } from '../schemas.js';
+import {
+  accessRequestInputSchema,
+  breakGlassInputSchema,
+  cancelInputSchema,
+  idempotencyKeySchema,
+  listQuerySchema,
+  reviewInputSchema,
+  revokeInputSchema,
+} from '../schemas.js';
 
 export function principalOf(req: Request): Principal {
   const principal = req.res?.locals.principal as Principal | undefined;
@@ -39,8 +48,29 @@ export function accessRequestRoutes(service: AccessRequestService, config: AppCo
       .json(view);
   });
 
+  const breakGlass = breakGlassInputSchema(config.breakGlass.maxMinutes);
+  router.post('/api/break-glass', async (req, res) => {
+    const view = await service.breakGlass(principalOf(req), parseOr400(breakGlass, req.body));
+    res.status(201).location(`/api/access-requests/${view.id}`).json(view);
+  });
+
+  router.post('/api/access-requests/:id/retro-reviews', async (req, res) => {
+    const principal = principalOf(req);
+    const id = idParam(req);
+    const body = parseOr400(reviewInputSchema, req.body);
+    await takeRateLimit(db, 'reviews', principal.username, config.rateLimits.reviewsPerMinute);
+    res.status(201).json(await service.retroReview(principal, id, body));
+  });
+
   router.get('/api/access-requests', async (req, res) => {
     res.json(await service.list(principalOf(req), parseOr400(listQuerySchema, req.query)));
+  });
+
+  // What was seen under a grant: for everyone who may read the request, and above all for
+  // those who review a break-glass afterwards.
+  router.get('/api/access-requests/:id/image-accesses', async (req, res) => {
+    const view = await service.get(principalOf(req), idParam(req));
+    res.json(await whoAccessed(db, { grantId: view.id, limit: 1000 }));
   });
 
   router.get('/api/access-requests/:id', async (req, res) => {

@@ -1,3 +1,4 @@
+import type { RetroStatus } from '../../domain/break-glass.js';
 import type { Review } from '../../generated/prisma/client.js';
 import type { AccessRequestRecord } from '../../db/access-request-record.js';
 import type { AccessRequestStatus, ReviewDecision } from '../../domain/access-request.js';
@@ -30,6 +31,11 @@ export function toView(row: AccessRequestRecord): AccessRequestView {
           endedAt: row.grant.endedAt?.toISOString() ?? null,
         }
       : null,
+    kind: row.kind === 'break-glass' ? 'break-glass' : 'review',
+    retroReview:
+      row.kind === 'break-glass' && row.retroStatus && row.retroDeadline
+        ? { status: row.retroStatus as RetroStatus, deadline: row.retroDeadline.toISOString() }
+        : null,
     confirmedStudies: confirmedStudiesView(row),
   };
 }

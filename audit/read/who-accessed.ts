@@ -8,10 +8,14 @@ export type AccessRow = AccessLogRow;
  * Every request through the gateway for a study, or for any study of a patient, oldest first;
  * with `limit`, at most that many, and `truncated` says whether more matched.
  */
-export async function whoAccessed(db: Db, query: { study?: string; patient?: string; from?: string; to?: string; limit?: number }): Promise<AccessLog> {
+export async function whoAccessed(
+  db: Db,
+  query: { study?: string; patient?: string; grantId?: string; from?: string; to?: string; limit?: number },
+): Promise<AccessLog> {
   const time = { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lte: new Date(query.to) } : {}) };
   let scope: object;
-  if (query.study) scope = { study: query.study };
+  if (query.grantId) scope = { grantId: query.grantId };
+  else if (query.study) scope = { study: query.study };
   else {
     const cases = await db.accessRequest.findMany({ where: { patientId: query.patient }, select: { id: true, studyInstanceUids: true } });
     const studies = [...new Set(cases.flatMap((c) => c.studyInstanceUids))];
@@ -37,6 +41,7 @@ export async function whoAccessed(db: Db, query: { study?: string; patient?: str
     outcome: r.outcome as AccessOutcome,
     reason: r.reason,
     clientIp: r.clientIp,
+    purposeOfUse: r.purposeOfUse,
   }));
   return { items, truncated };
 }

@@ -59,6 +59,8 @@ describe('OpenAPI', () => {
         'get /api/events',
         'get /api/studies',
         'post /api/access-requests',
+        'post /api/access-requests/{id}/retro-reviews',
+        'post /api/break-glass',
         'post /api/access-requests/{id}/reviews',
         'post /api/access-requests/{id}/tokens',
         'post /auth/dev-login',

@@ -119,6 +119,9 @@ export function mockedActivities(known: Principal[]): MockedActivities {
     recordRefusedMessage: recorded(),
     recordFailure: recorded(),
     recordTokenIssued: recorded(),
+    recordBreakGlassOpened: recorded(),
+    recordRetroReview: recorded(),
+    recordRetroUnreviewed: recorded(),
     verifyPrincipal: vi.fn(async ({ assertion }: { assertion?: string; subject: AssertionSubject }): Promise<AssertionCheck> => {
       if (!assertion) return { ok: false, reason: 'ASSERTION_MISSING', detail: 'The message carries no assertion.' };
       const [kind, username, jti] = assertion.split(':');

@@ -4,7 +4,15 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal, ReviewDecision, SubmittedRequest } from '../../domain/access-request.js';
 import type { accessRequestWorkflow, AccessRequestWorkflowInput } from '../../workflows/access-request.js';
-import { authorizeTokenUpdate, cancelUpdate, reviewUpdate, revokeUpdate, snapshotQuery, submissionRecordedUpdate } from '../../workflows/messages.js';
+import {
+  authorizeTokenUpdate,
+  cancelUpdate,
+  retroReviewUpdate,
+  reviewUpdate,
+  revokeUpdate,
+  snapshotQuery,
+  submissionRecordedUpdate,
+} from '../../workflows/messages.js';
 import { mockedActivities, startWorkflowTestEnv, vouch, type MockedActivities, type WorkflowTestEnv } from '../support/workflow-test-env.js';
 
 // The workflow's own logic, driven through its public messages on Temporal's time-skipping
@@ -57,6 +65,7 @@ interface StartOptions {
   workflowId?: string;
   /** The requester vouched for unless a test says otherwise; null for none. */
   assertion?: string | null;
+  breakGlass?: boolean;
 }
 
 /** Starts the workflow with `activities` behind it. */
@@ -68,6 +77,7 @@ async function start(activities: MockedActivities, options: StartOptions = {}): 
     request,
     policy: { approvalsRequired: 2, requireDistinctRoles: true },
     reviewWindowMs: options.reviewWindowMs ?? DAY,
+    ...(options.breakGlass ? { breakGlass: true } : {}),
     assertion: options.assertion === null ? undefined : (options.assertion ?? vouch(alice)),
   };
   const handle = await testEnv.env.client.workflow.start<typeof accessRequestWorkflow>('accessRequestWorkflow', {
@@ -369,5 +379,71 @@ describe('a step the database refuses', { timeout: 60_000 }, () => {
     expect(failure).toBeInstanceOf(ActivityFailure);
     expect(failure?.cause).toMatchObject({ type: 'DUPLICATE_RUN' });
     expect(activities.recordFailure).not.toHaveBeenCalled();
+  });
+});
+
+describe('break-glass', { timeout: 60_000 }, () => {
+  const retro = ({ handle, request }: Started, reviewer: Principal, decision: ReviewDecision, comment?: string) =>
+    handle.executeUpdate(retroReviewUpdate, { args: [{ reviewer, decision, requestHash: request.requestHash, comment, assertion: vouch(reviewer) }] });
+
+  it('is ACTIVE at once, authorizes tokens without any approval, and EXPIRES after its short duration', async () => {
+    const activities = mockedActivities(everyone);
+    const started = await submit(activities, { breakGlass: true, request: newRequest({ purposeOfUse: 'BTG' as never, durationMinutes: 60 }) });
+    expect((await started.handle.query(snapshotQuery)).status).toBe('ACTIVE');
+    const [opened] = activities.recordBreakGlassOpened.mock.calls[0]!;
+    expect(opened.expiresAt - opened.openedAt).toBe(HOUR);
+    expect(opened.retroDeadline - opened.openedAt).toBe(DAY);
+    expect(activities.recordSubmission).not.toHaveBeenCalled();
+    const now = Date.now();
+    await started.handle.executeUpdate(authorizeTokenUpdate, {
+      args: [
+        {
+          by: alice,
+          jti: randomUUID(),
+          kid: 'k1',
+          issuedAt: Math.floor(now / 1000) * 1000,
+          expiresAt: Math.floor(now / 1000) * 1000 + 300_000,
+          assertion: vouch(alice),
+        },
+      ],
+    });
+    expect(activities.recordTokenIssued).toHaveBeenCalledTimes(1);
+    // Justified by two people, then the grant runs out.
+    await retro(started, carol, 'approve');
+    await retro(started, dave, 'approve');
+    expect(await started.handle.result()).toBe('EXPIRED');
+    expect(activities.recordRetroReview.mock.calls.map(([r]) => r.retroStatus)).toEqual(['PENDING', 'JUSTIFIED']);
+    expect(activities.recordRetroUnreviewed).not.toHaveBeenCalled();
+  });
+
+  it('holds its review afterwards to every review rule: not the requester, distinct roles, a denial says why', async () => {
+    const activities = mockedActivities(everyone);
+    const started = await submit(activities, { breakGlass: true });
+    expect(await refusal(retro(started, alice, 'approve'))).toBe('NOT_A_REVIEWER');
+    await retro(started, carol, 'approve');
+    expect(await refusal(retro(started, erin, 'approve'))).toBe('ROLE_ALREADY_APPROVED');
+    expect(await refusal(retro(started, dave, 'deny'))).toBe('COMMENT_REQUIRED');
+    await retro(started, dave, 'deny', 'No emergency recorded for this patient');
+    expect(activities.recordRetroReview.mock.calls.map(([r]) => r.retroStatus)).toEqual(['PENDING', 'UNJUSTIFIED']);
+    // The ordinary review is for requests awaiting approval, not for a break-glass.
+    expect(await refusal(review(started, erin, 'approve'))).toBe('NOT_PENDING');
+  });
+
+  it('ends its review UNREVIEWED when two people have not reviewed it within the window', async () => {
+    const activities = mockedActivities(everyone);
+    const started = await submit(activities, { breakGlass: true, reviewWindowMs: DAY });
+    await retro(started, carol, 'approve');
+    expect(await started.handle.result()).toBe('EXPIRED');
+    const [opened] = activities.recordBreakGlassOpened.mock.calls[0]!;
+    const [unreviewed] = activities.recordRetroUnreviewed.mock.calls[0]!;
+    expect(unreviewed.at - opened.openedAt).toBeGreaterThanOrEqual(DAY);
+    expect(recordCalls(activities)).toEqual(['recordBreakGlassOpened', 'recordRetroReview', 'recordEnd', 'recordRetroUnreviewed']);
+  });
+
+  it('is not reviewed afterwards when it is an ordinary request', async () => {
+    const activities = mockedActivities(everyone);
+    const started = await submit(activities);
+    expect(await refusal(retro(started, carol, 'approve'))).toBe('NOT_PERMITTED');
+    await started.handle.terminate('test over');
   });
 });
