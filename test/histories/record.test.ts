@@ -55,6 +55,22 @@ describe('record workflow histories', () => {
     await save('revoked', id);
   });
 
+  it('break-glass: open at once, a token, justified afterwards by two, revoked', async () => {
+    const opened = await api.call('POST', '/api/break-glass', {
+      token: tokens['clin.alice'],
+      body: { studyInstanceUids: submission().studyInstanceUids, patientId: submission().patientId, justification: 'recorded emergency scenario' },
+    });
+    expect(opened.status).toBe(201);
+    const id = opened.body.id as string;
+    expect((await api.call('POST', `/api/access-requests/${id}/tokens`, { token: tokens['clin.alice'] })).status).toBe(201);
+    const retro = (who: string) => api.call('POST', `/api/access-requests/${id}/retro-reviews`, { token: tokens[who], body: { decision: 'approve' } });
+    expect((await retro('sup.carol')).status).toBe(201);
+    expect((await retro('sup.erin')).status).toBe(409); // refused: role already approved
+    expect((await retro('priv.dave')).status).toBe(201);
+    await api.call('POST', `/api/access-requests/${id}/revoke`, { token: tokens['sec.grace'], body: { reason: 'recorded scenario' } });
+    await save('break-glass', id);
+  });
+
   it('denied', async () => {
     const id = await submit();
     await review(id, 'sup.carol', { decision: 'approve' });
