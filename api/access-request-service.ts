@@ -156,11 +156,18 @@ export class AccessRequestService {
 
   async list(
     principal: Principal,
-    query: { status?: string; limit: number; cursor?: string },
+    query: { status?: string; kind?: string; retroStatus?: string; limit: number; cursor?: string },
   ): Promise<{ items: AccessRequestView[]; nextCursor: string | null }> {
     const where = throwIfRejected(visibleRequests(principal));
     const rows = await this.deps.db.accessRequest.findMany({
-      where: { AND: [where, query.status ? { status: query.status } : {}] },
+      where: {
+        AND: [
+          where,
+          query.status ? { status: query.status } : {},
+          query.kind ? { kind: query.kind } : {},
+          query.retroStatus ? { retroStatus: query.retroStatus } : {},
+        ],
+      },
       include: withReviewsAndGrant,
       orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,

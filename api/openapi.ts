@@ -84,7 +84,7 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
       get: {
         summary: 'List the access requests you may see',
         response: [200, accessRequestListSchema],
-        params: ['status', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+        params: ['status', 'kind', 'retroStatus', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
       },
     },
     '/api/break-glass': {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { accessRequestStatusSchema, purposeOfUseSchema, reviewDecisionSchema } from '../contracts/access-request.js';
 import { accessionNumberSchema, accessRequestIdSchema, dicomUid, patientIdSchema, usernameSchema } from '../contracts/identifiers.js';
 import { safeText } from '../contracts/text.js';
+import { BREAK_GLASS_PURPOSE, RETRO_STATUSES } from '../domain/break-glass.js';
 import { accessRequestViewSchema } from '../contracts/access-request-view.js';
 
 // Everything the API accepts or returns, in one place; openapi.ts publishes these.
@@ -46,6 +47,9 @@ export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/,
 export const listQuerySchema = z
   .object({
     status: accessRequestStatusSchema.optional(),
+    kind: z.enum(['review', 'break-glass']).optional(),
+    /** A break-glass's review afterwards: PENDING lists those still to be reviewed. */
+    retroStatus: z.enum(RETRO_STATUSES).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),
     cursor: accessRequestIdSchema.optional(),
   })
@@ -63,7 +67,7 @@ export const caseSearchSchema = z
     study: dicomUid.optional(),
     patient: patientIdSchema.optional(),
     status: accessRequestStatusSchema.optional(),
-    purpose: purposeOfUseSchema.optional(),
+    purpose: z.union([purposeOfUseSchema, z.literal(BREAK_GLASS_PURPOSE)]).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),

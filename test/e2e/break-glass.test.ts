@@ -82,6 +82,16 @@ describe('break-glass', () => {
       (await api.call('POST', `/api/access-requests/${justified.id}/reviews`, { token: await api.login('sup.erin'), body: { decision: 'approve' } })).status,
     ).toBe(409);
 
+    // The reviewers' list of what is still to be reviewed afterwards, asked of the API.
+    const pendingList = await api.call('GET', '/api/access-requests?kind=break-glass&retroStatus=PENDING&limit=100', { token: await api.login('priv.dave') });
+    const listed = pendingList.body.items.map((r: { id: string }) => r.id);
+    expect(listed).not.toContain(justified.id);
+    expect(
+      pendingList.body.items.every((r: { kind: string; retroReview: { status: string } }) => r.kind === 'break-glass' && r.retroReview.status === 'PENDING'),
+    ).toBe(true);
+    const btgCases = await api.call('GET', '/api/cases?purpose=BTG&requester=clin.bruno', { token: await api.login('aud.frank') });
+    expect(btgCases.body.items.map((r: { id: string }) => r.id)).toEqual([justified.id]);
+
     const unjustified = (await breakGlass('clin.bianca')).body;
     const bare = await retro(unjustified.id, 'priv.dave', { decision: 'deny' });
     expect(bare.status).toBe(422);

@@ -3,6 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type AccessRequestView } from '../api/client';
 import { keys, useRequestList } from '../api/queries';
+import { BreakGlassMark, RetroReviewLine } from '../ui/BreakGlass';
 import { RequestDetails } from '../ui/RequestDetails';
 import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
@@ -59,14 +60,20 @@ function Grant({ request, onRevoked }: { request: AccessRequestView; onRevoked: 
     <li className="request-item" aria-labelledby={`${id}-title`}>
       <div className="request-head">
         <h2 id={`${id}-title`}>{t('grants.itemTitle', { requester: request.requester, patient: request.patientId })}</h2>
-        <StatusBadge status={request.status} live />
+        <span className="badges">
+          <BreakGlassMark request={request} />
+          <StatusBadge status={request.status} live />
+        </span>
       </div>
       {request.grant && (
         <p>
-          {t('grants.approvedBy', { approvers: format.list(request.grant.approvers), when: format.dateTime(request.grant.activatedAt) })}{' '}
+          {request.kind === 'break-glass'
+            ? t('grants.breakGlassSince', { when: format.dateTime(request.grant.activatedAt) })
+            : t('grants.approvedBy', { approvers: format.list(request.grant.approvers), when: format.dateTime(request.grant.activatedAt) })}{' '}
           {expiresAt && t('grants.timeLeft', { time: format.countdown(new Date(expiresAt).getTime() - now) })}
         </p>
       )}
+      <RetroReviewLine request={request} />
       <RequestDetails request={request} showRequester />
       <form className="revoke-form" onSubmit={onSubmit}>
         <div className="field">

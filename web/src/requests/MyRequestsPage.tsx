@@ -4,11 +4,13 @@ import { Link } from 'react-router';
 import { api, type AccessRequestView } from '../api/client';
 import { keys, useRequestList } from '../api/queries';
 import { useSession } from '../auth/session';
+import { BreakGlassMark, RetroReviewLine } from '../ui/BreakGlass';
 import { RequestDetails } from '../ui/RequestDetails';
 import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
 import { useNow } from '../ui/useNow';
+import { BreakGlassForm } from './BreakGlassForm';
 import { RequestForm } from './RequestForm';
 import { useDocumentTitle } from '../ui/useDocumentTitle';
 
@@ -31,7 +33,10 @@ export function MyRequestsPage() {
     <div className="page">
       <h1>{t('requests.title')}</h1>
       <div className="two-columns">
-        <RequestForm />
+        <div>
+          <RequestForm />
+          <BreakGlassForm />
+        </div>
         <section className="card" aria-labelledby="my-requests-heading">
           <h2 id="my-requests-heading">{t('requests.mine.title')}</h2>
           {list.isPending && <Loading />}
@@ -73,8 +78,12 @@ function MyRequest({ request }: { request: AccessRequestView }) {
     <li className="request-item" aria-labelledby={`request-${request.id}-title`}>
       <div className="request-head">
         <h3 id={`request-${request.id}-title`}>{t('requests.mine.itemTitle', { patient: request.patientId, date: format.dateTime(request.submittedAt) })}</h3>
-        <StatusBadge status={request.status} live />
+        <span className="badges">
+          <BreakGlassMark request={request} />
+          <StatusBadge status={request.status} live />
+        </span>
       </div>
+      <RetroReviewLine request={request} />
       <RequestDetails request={request} />
       {request.status === 'PENDING_REVIEW' && <p className="muted">{t('requests.mine.reviewBy', { when: format.dateTime(request.reviewDeadline) })}</p>}
       {active && expiresAt && (

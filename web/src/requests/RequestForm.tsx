@@ -5,36 +5,16 @@ import { PURPOSES_OF_USE, type PurposeOfUse } from '../../../domain/access-reque
 import { api, ApiError, type AccessRequestView } from '../api/client';
 import { keys } from '../api/queries';
 import { ErrorMessage } from '../ui/status';
+import { fieldErrors, studyList } from './fields';
 import { StudyLookup } from './StudyLookup';
 
 type Field = 'studyInstanceUids' | 'patientId' | 'purposeOfUse' | 'justification' | 'durationMinutes';
 const FIELDS: Field[] = ['studyInstanceUids', 'patientId', 'purposeOfUse', 'justification', 'durationMinutes'];
 const PURPOSE_CODES = Object.keys(PURPOSES_OF_USE) as PurposeOfUse[];
 
-/** Which of our fields an API error path names (`studyInstanceUids.0` is the studies field). */
-function fieldOf(path: string): Field | undefined {
-  return FIELDS.find((field) => path === field || path.startsWith(`${field}.`));
-}
-
-/** Field-level messages from the API's problem: translated by reason or by field, never shown raw. */
-function fieldErrors(error: unknown): Partial<Record<Field, string>> {
-  if (!(error instanceof ApiError)) return {};
-  const out: Partial<Record<Field, string>> = {};
-  for (const entry of error.errors) {
-    const field = fieldOf(entry.path);
-    if (!field || out[field]) continue;
-    out[field] = error.reason && field === 'studyInstanceUids' ? `requests.form.errors.${error.reason}` : `requests.form.errors.${field}`;
-  }
-  return out;
-}
-
-/** The UIDs typed or added, one per line or separated by commas or spaces. */
-function studyList(text: string): string[] {
-  return text
-    .split(/[\s,]+/)
-    .map((uid) => uid.trim())
-    .filter(Boolean);
-}
+/** Field-level messages: the PACS's refusal of a study by its reason, anything else by field. */
+const messageKey = (field: Field, reason: string | undefined) =>
+  reason && field === 'studyInstanceUids' ? `requests.form.errors.${reason}` : `requests.form.errors.${field}`;
 
 export function RequestForm() {
   const { t } = useTranslation();
@@ -75,7 +55,7 @@ export function RequestForm() {
     },
   });
 
-  const errors = fieldErrors(submit.error);
+  const errors = fieldErrors(submit.error, FIELDS, messageKey);
   const hasFieldErrors = Object.keys(errors).length > 0;
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();

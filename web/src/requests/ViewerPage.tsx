@@ -58,6 +58,7 @@ export function ViewerPage() {
       <p>
         {t('viewer.status')} <StatusBadge status={view.status} live />
       </p>
+      {view.kind === 'break-glass' && <p className="notice break-glass-notice">{t('breakGlass.viewerNotice')}</p>}
       {view.status !== 'ACTIVE' || stoppedBy ? (
         <div className="stopped" role="alert">
           <h2>{t('viewer.stopped.title')}</h2>

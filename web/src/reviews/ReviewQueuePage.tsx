@@ -9,11 +9,13 @@ import { useDepartmentName } from '../ui/department';
 import { StatusBadge } from '../ui/StatusBadge';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
 import { useDocumentTitle } from '../ui/useDocumentTitle';
+import { RetroReviewSection } from './RetroReviewSection';
 
 export function ReviewQueuePage() {
   const { t } = useTranslation();
   useDocumentTitle(t('reviews.title'));
   const { user } = useSession();
+  const id = useId();
   const pending = useRequestList('PENDING_REVIEW');
   // Kept at page level: a decided request may leave the queue (no longer pending) as soon as it refreshes.
   const [done, setDone] = useState<{ decision: 'approve' | 'deny'; request: AccessRequestView } | null>(null);
@@ -31,14 +33,18 @@ export function ReviewQueuePage() {
           })}
         </p>
       )}
-      {pending.isPending && <Loading />}
-      {pending.isError && <ErrorMessage error={pending.error} onRetry={() => void pending.refetch()} />}
-      {pending.isSuccess && queue.length === 0 && <Empty>{t('reviews.empty')}</Empty>}
-      <ul className="request-list">
-        {queue.map((request) => (
-          <QueueItem key={request.id} request={request} onDone={(decision, answer) => setDone({ decision, request: answer })} />
-        ))}
-      </ul>
+      <section className="queue-section" aria-labelledby={`${id}-pending`}>
+        <h2 id={`${id}-pending`}>{t('reviews.pendingTitle')}</h2>
+        {pending.isPending && <Loading />}
+        {pending.isError && <ErrorMessage error={pending.error} onRetry={() => void pending.refetch()} />}
+        {pending.isSuccess && queue.length === 0 && <Empty>{t('reviews.empty')}</Empty>}
+        <ul className="request-list">
+          {queue.map((request) => (
+            <QueueItem key={request.id} request={request} onDone={(decision, answer) => setDone({ decision, request: answer })} />
+          ))}
+        </ul>
+      </section>
+      <RetroReviewSection />
     </div>
   );
 }
@@ -71,7 +77,7 @@ function QueueItem({ request, onDone }: { request: AccessRequestView; onDone: (d
   return (
     <li className="request-item" aria-labelledby={`${id}-title`}>
       <div className="request-head">
-        <h2 id={`${id}-title`}>{t('reviews.itemTitle', { requester: request.requester, department: department(request.departmentId) })}</h2>
+        <h3 id={`${id}-title`}>{t('reviews.itemTitle', { requester: request.requester, department: department(request.departmentId) })}</h3>
         <StatusBadge status={request.status} />
       </div>
       <RequestDetails request={request} showRequester />

@@ -45,7 +45,8 @@ export function RequestDetails({ request, showRequester = false }: { request: Ac
       <dd>{t('details.minutes', { count: request.durationMinutes })}</dd>
       <dt>{t('details.submitted')}</dt>
       <dd>{format.dateTime(request.submittedAt)}</dd>
-      <dt>{t('details.reviews')}</dt>
+      {/* A break-glass was granted without review: its reviews came afterwards. */}
+      <dt>{request.kind === 'break-glass' ? t('details.retroReviews') : t('details.reviews')}</dt>
       <dd>
         {request.reviews.length === 0 ? (
           t('details.noReviews')
