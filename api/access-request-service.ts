@@ -18,7 +18,7 @@ import { judgeSubmission } from '../domain/review-engine.js';
 import { isRejectionReason, Rejection } from '../domain/review-rejection.js';
 import type { Db } from '../db/client.js';
 import { limitRefusedReviewAttempts, recordRejectedReviewAttempt } from '../db/rejected-review-attempts.js';
-import { takeRateLimit } from '../db/rate-limit.js';
+import { takeDailyAllowance, takeRateLimit } from '../db/rate-limit.js';
 import { signPacsToken } from '../tokens/pacs-token.js';
 import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import type { accessRequestWorkflow } from '../workflows/access-request.js';
@@ -245,21 +245,6 @@ export class AccessRequestService {
     const { departmentId } = throwIfRejected(judgeSubmission(principal));
     const { config, db, temporal } = this.deps;
     await this.assertNotFrozen({ patientId: input.patientId, studyInstanceUids: input.studyInstanceUids, usernames: [principal.username], departmentId });
-    // A burst (a double click, two tabs) is held to the same number within a minute; the daily count below is the rule.
-    await takeRateLimit(db, 'break-glass', principal.username, config.breakGlass.perDay);
-    const since = new Date(Date.now() - 24 * 60 * 60_000);
-    const opened = await db.accessRequest.count({ where: { requester: principal.username, kind: 'break-glass', submittedAt: { gte: since } } });
-    if (opened >= config.breakGlass.perDay) {
-      throw new Problem(
-        429,
-        'Too many requests',
-        `At most ${config.breakGlass.perDay} break-glass grants in 24 hours; ask for a review instead.`,
-        {
-          reason: 'RATE_LIMITED',
-        },
-        { 'Retry-After': '3600' },
-      );
-    }
     const fields = {
       requester: principal.username,
       requesterRole: 'clinician' as const,
@@ -276,6 +261,16 @@ export class AccessRequestService {
       requestHash: requestHash(fields),
       confirmedStudies: await this.studies.confirm(input.studyInstanceUids, input.patientId),
     };
+    // Taken once the PACS has confirmed the studies, in one statement exact across processes and tabs.
+    if (!(await takeDailyAllowance(db, 'break-glass', principal.username, config.breakGlass.perDay))) {
+      throw new Problem(
+        429,
+        'Too many requests',
+        `At most ${config.breakGlass.perDay} break-glass grants in 24 hours; ask for a review instead.`,
+        { reason: 'BREAK_GLASS_LIMIT' },
+        { 'Retry-After': '3600' },
+      );
+    }
     const start = {
       request,
       policy: { approvalsRequired: config.policy.approvalsRequired, requireDistinctRoles: config.policy.requireDistinctRoles },
@@ -290,8 +285,9 @@ export class AccessRequestService {
           args: [{ ...start, assertion: await this.vouch(principal, request.id, 'submit', start) }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          // ACTIVE once the workflow has checked and recorded it, not before.
           typedSearchAttributes: [
-            { key: accessRequestStatusKey, value: 'ACTIVE' },
+            { key: accessRequestStatusKey, value: 'PENDING_REVIEW' },
             { key: accessRequestRequesterKey, value: principal.username },
           ],
         }),

@@ -22,7 +22,9 @@ let lastSweep = 0;
 async function sweepStaleKeys(db: Db): Promise<void> {
   if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
   lastSweep = Date.now();
-  await db.$executeRaw`DELETE FROM rate_limits WHERE updated_at < now() - interval '10 minutes'`;
+  // Daily allowances (keys `day:…`) hold their hits for a day.
+  await db.$executeRaw`DELETE FROM rate_limits
+    WHERE (key NOT LIKE 'day:%' AND updated_at < now() - interval '10 minutes') OR updated_at < now() - interval '24 hours'`;
 }
 
 /**
@@ -52,4 +54,23 @@ export async function takeRateLimit(db: Db, scope: string, subject: string, perM
     FROM rate_limits, unnest(hits) AS h
     WHERE key = ${key} AND h > now() - interval '60 seconds'`;
   throw new RateLimited(scope, perMinute, Math.min(WINDOW_SECONDS, Math.max(1, oldest?.seconds ?? 1)));
+}
+
+/**
+ * The same exact, cross-process count over the last 24 hours, for what a person may do only a
+ * few times a day (break-glass). Takes one of `perDay` and returns true, or returns false
+ * and counts nothing.
+ */
+export async function takeDailyAllowance(db: Db, scope: string, subject: string, perDay: number): Promise<boolean> {
+  const key = `day:${scope}:${subject}`;
+  const allowed = await db.$queryRaw<{ count: number }[]>`
+    INSERT INTO rate_limits AS r (key, hits, updated_at)
+    VALUES (${key}, ARRAY[now()]::timestamptz(3)[], now())
+    ON CONFLICT (key) DO UPDATE
+      SET hits = array_append(ARRAY(SELECT h FROM unnest(r.hits) AS h WHERE h > now() - interval '24 hours'), now()),
+          updated_at = now()
+      WHERE (SELECT count(*) FROM unnest(r.hits) AS h WHERE h > now() - interval '24 hours') < ${perDay}::int
+    RETURNING cardinality(r.hits)::int AS count`;
+  await sweepStaleKeys(db).catch(() => undefined);
+  return allowed.length > 0;
 }

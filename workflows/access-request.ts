@@ -135,6 +135,8 @@ function refusalOf(check: AssertionCheck, claimed: Principal, used: ReadonlySet<
 class AccessRequestRun {
   readonly state: AccessRequestState;
   private readonly retro: AccessRequestState;
+  /** When a break-glass was opened: its review window runs from here. */
+  private openedAt?: number;
   private readonly request: SubmittedRequest;
   /** Whether this run recorded the request; nothing else is recorded until it has. */
   private recorded = false;
@@ -162,6 +164,7 @@ class AccessRequestRun {
       if (this.checkAssertions) await this.refuseUnvouchedSubmission();
       const { request, reviewWindowMs } = this.input;
       if (this.input.breakGlass) {
+        this.openedAt = submittedAt;
         this.state.openBreakGlass(submittedAt);
         this.publishStatus();
         await records.recordBreakGlassOpened({
@@ -202,8 +205,12 @@ class AccessRequestRun {
 
   /** A break-glass not reviewed by two people within its window ends its review as UNREVIEWED. */
   async awaitRetroReview(windowMs: number): Promise<void> {
-    const decided = await condition(() => this.retro.status !== 'PENDING_REVIEW', windowMs);
-    if (!decided && this.state.status !== 'FAILED' && this.retro.timeOut(Date.now())) {
+    const failed = () => this.state.status === 'FAILED';
+    if (failed()) return;
+    // Until the deadline recorded with the break-glass, not a window started later.
+    const remaining = Math.max(0, this.openedAt! + windowMs - Date.now());
+    const decided = await condition(() => this.retro.status !== 'PENDING_REVIEW', remaining);
+    if (!decided && !failed() && this.retro.timeOut(Date.now())) {
       await this.record(() => records.recordRetroUnreviewed({ accessRequestId: this.request.id, at: this.retro.endedAt! })).catch((error) =>
         this.unlessFailed(error),
       );
@@ -281,6 +288,13 @@ class AccessRequestRun {
     const review: ReviewInput = { reviewer, decision: message.decision, comment: message.comment, requestHash: message.requestHash };
     const reviewedAt = Date.now();
     const verdict = orRefuse(() => this.retro.applyReview(review, reviewedAt));
+    // Judged not justified while the grant still runs: it ends now, revoked by the reviewer who judged it.
+    const stopsGrant = verdict.outcome === 'DENIED' && this.state.status === 'ACTIVE';
+    const reason = `Break-glass judged not justified: ${review.comment ?? ''}`.trim();
+    if (stopsGrant) {
+      this.state.end('REVOKED', reviewedAt, reason);
+      this.publishStatus();
+    }
     await this.record(() =>
       records.recordRetroReview({
         accessRequestId: this.request.id,
@@ -293,6 +307,18 @@ class AccessRequestRun {
         retroStatus: retroStatusOf(verdict.outcome),
       }),
     );
+    if (stopsGrant) {
+      await this.record(() =>
+        records.recordRevocation({
+          accessRequestId: this.request.id,
+          revocationId: `${this.request.id}:unjustified`,
+          revokedBy: reviewer.username,
+          revokedByRole: 'reviewer',
+          reason,
+          revokedAt: reviewedAt,
+        }),
+      );
+    }
     return this.state.snapshot();
   }
 

@@ -3,6 +3,10 @@ import type { AppConfig } from '../../config/config.js';
 import type { Db } from '../../db/client.js';
 import { takeRateLimit } from '../../db/rate-limit.js';
 import { whoAccessed } from '../../audit/read/who-accessed.js';
+import { REVIEWER_ROLES } from '../../domain/access-request.js';
+import { judgeAccessLogRead } from '../../domain/permissions.js';
+import { Rejection } from '../../domain/review-rejection.js';
+import { rejectionProblem } from '../rejection-status.js';
 import type { Principal } from '../../domain/access-request.js';
 import type { AccessRequestService } from '../access-request-service.js';
 import { parseOr400, Problem } from '../problem.js';
@@ -66,11 +70,20 @@ export function accessRequestRoutes(service: AccessRequestService, config: AppCo
     res.json(await service.list(principalOf(req), parseOr400(listQuerySchema, req.query)));
   });
 
-  // What was seen under a grant: for everyone who may read the request, and above all for
-  // those who review a break-glass afterwards.
+  // What was seen under a grant: for auditors and security officers (as the access log is),
+  // and for those who review a break-glass afterwards, who must judge it by what was seen.
   router.get('/api/access-requests/:id/image-accesses', async (req, res) => {
-    const view = await service.get(principalOf(req), idParam(req));
-    res.json(await whoAccessed(db, { grantId: view.id, limit: 1000 }));
+    const principal = principalOf(req);
+    const view = await service.get(principal, idParam(req));
+    const overseer = !(judgeAccessLogRead(principal) instanceof Rejection);
+    const retroReviewer = view.kind === 'break-glass' && REVIEWER_ROLES.some((role) => principal.roles.includes(role));
+    if (!overseer && !retroReviewer)
+      throw rejectionProblem(
+        new Rejection('NOT_PERMITTED', 'What was seen under a grant is for auditors, security officers and those who review a break-glass.'),
+      );
+    const log = await whoAccessed(db, { grantId: view.id, limit: 1000 });
+    // Reviewers judge what was seen, not from where.
+    res.json(overseer ? log : { ...log, items: log.items.map((row) => ({ ...row, clientIp: null })) });
   });
 
   router.get('/api/access-requests/:id', async (req, res) => {

@@ -42,9 +42,13 @@ export function accessFacts(record: AccessRecordFacts, request: Pick<CaseFacts, 
   };
 }
 
-/** Whether an audit chain event is one the standard formats report: a grant made or revoked. */
+/** Whether an audit chain event is one the standard formats report: a grant made (a second approval, or a break-glass) or revoked. */
 export function isLifecycleEvent(event: Pick<ChainEventFacts, 'type' | 'payload'>): boolean {
-  return event.type === 'grant.revoked' || (event.type === 'review.recorded' && (event.payload as { outcome?: string }).outcome === 'ACTIVE');
+  return (
+    event.type === 'grant.revoked' ||
+    event.type === 'break-glass.opened' ||
+    (event.type === 'review.recorded' && (event.payload as { outcome?: string }).outcome === 'ACTIVE')
+  );
 }
 
 /** What a grant being made (the second approval) or revoked says, for any audit format. */

@@ -423,10 +423,13 @@ describe('break-glass', { timeout: 60_000 }, () => {
     await retro(started, carol, 'approve');
     expect(await refusal(retro(started, erin, 'approve'))).toBe('ROLE_ALREADY_APPROVED');
     expect(await refusal(retro(started, dave, 'deny'))).toBe('COMMENT_REQUIRED');
-    await retro(started, dave, 'deny', 'No emergency recorded for this patient');
-    expect(activities.recordRetroReview.mock.calls.map(([r]) => r.retroStatus)).toEqual(['PENDING', 'UNJUSTIFIED']);
     // The ordinary review is for requests awaiting approval, not for a break-glass.
     expect(await refusal(review(started, erin, 'approve'))).toBe('NOT_PENDING');
+    await retro(started, dave, 'deny', 'No emergency recorded for this patient');
+    expect(activities.recordRetroReview.mock.calls.map(([r]) => r.retroStatus)).toEqual(['PENDING', 'UNJUSTIFIED']);
+    // Judged not justified while it ran: the grant ends, revoked by the reviewer, and no expiry follows.
+    expect((await started.handle.query(snapshotQuery)).status).toBe('REVOKED');
+    expect(activities.recordRevocation.mock.calls[0]![0]).toMatchObject({ revokedBy: 'priv.dave', revokedByRole: 'reviewer' });
   });
 
   it('ends its review UNREVIEWED when two people have not reviewed it within the window', async () => {

@@ -42,7 +42,7 @@ export function BreakGlassForm() {
   const [duration, setDuration] = useState(String(BREAK_GLASS_MAX_MINUTES));
   const [opened, setOpened] = useState<AccessRequestView | null>(null);
 
-  // No Idempotency-Key: the API takes none here; a double click is held by the button and by the API's limit.
+  // No Idempotency-Key: the API takes none here; a double click is held by the button and by the API's daily allowance.
   const submit = useMutation({
     mutationFn: () =>
       api<AccessRequestView>('/api/break-glass', {
@@ -73,7 +73,7 @@ export function BreakGlassForm() {
   };
   // The daily allowance is said as what it is, not as "wait 3600 seconds".
   const describe = (error: unknown) =>
-    error instanceof ApiError && error.code === 'RATE_LIMITED' ? t('requests.breakGlass.problems.RATE_LIMITED') : general(error);
+    error instanceof ApiError && error.code === 'BREAK_GLASS_LIMIT' ? t('requests.breakGlass.problems.RATE_LIMITED') : general(error);
   const describedBy = (field: Field, hint?: string) => [hint, errors[field] ? `${id}-${field}-error` : undefined].filter(Boolean).join(' ') || undefined;
   const errorFor = (field: Field) =>
     errors[field] ? (
