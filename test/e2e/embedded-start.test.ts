@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/lib/processes.js';
+import net from 'node:net';
 import { ROOT, scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import { backgroundWorkflowId, type BackgroundJob } from '../../workflows/background-jobs.js';
 
@@ -81,15 +81,38 @@ afterAll(async () => {
   if (running && running.child.exitCode === null) await interrupt(running);
 });
 
+/**
+ * A free port below the kernel's ephemeral range (32768–60999 by default). `npm start` binds
+ * its ports many seconds after they are chosen; a port from the ephemeral range (freePort)
+ * can meanwhile be taken by any outgoing connection or by another test file's server, and
+ * was. Ports below it are taken only by explicit binds.
+ */
+async function quietPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (chosen.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) {
+      chosen.add(port);
+      return port;
+    }
+  }
+}
+const chosen = new Set<number>();
+
 describe('npm start on the embedded defaults', () => {
   it('runs the whole cycle, stops cleanly on Ctrl-C, and keeps its data across a restart', async () => {
     const ports = {
-      API_PORT: String(await freePort()),
-      TEMPORAL_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      PGLITE_PORT: String(await freePort()),
-      GATEWAY_PORT: String(await freePort()),
-      ORTHANC_PORT: String(await freePort()),
+      API_PORT: String(await quietPort()),
+      TEMPORAL_PORT: String(await quietPort()),
+      TEMPORAL_UI_PORT: String(await quietPort()),
+      PGLITE_PORT: String(await quietPort()),
+      GATEWAY_PORT: String(await quietPort()),
+      ORTHANC_PORT: String(await quietPort()),
     };
     const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
     const study = '1.2.826.0.1.3680043.8.498.1';
