@@ -241,7 +241,7 @@ export class AccessRequestService {
    * clinician, the PACS confirms each study under the patient, no freeze), a daily allowance
    * per clinician, and a workflow that records the grant before the API answers.
    */
-  async breakGlass(principal: Principal, input: BreakGlassInput): Promise<AccessRequestView> {
+  async breakGlass(principal: Principal, input: BreakGlassInput, idempotencyKey?: string): Promise<{ view: AccessRequestView; replayed: boolean }> {
     const { departmentId } = throwIfRejected(judgeSubmission(principal));
     const { config, db, temporal } = this.deps;
     await this.assertNotFrozen({ patientId: input.patientId, studyInstanceUids: input.studyInstanceUids, usernames: [principal.username], departmentId });
@@ -255,10 +255,25 @@ export class AccessRequestService {
       justification: input.justification,
       durationMinutes: input.durationMinutes,
     };
+    // A key of its own namespace: the same key on an ordinary request names another request.
+    const id = accessRequestId(principal.username, idempotencyKey && `break-glass:${idempotencyKey}`, randomUUID);
+    const hash = requestHash(fields);
+    if (idempotencyKey) {
+      // A retry (a lost answer, a second click) is answered from the record and uses no allowance.
+      const existing = await this.load(id);
+      if (existing && existing.requestHash !== hash) {
+        throw new Problem(422, 'Idempotency key reused', 'This Idempotency-Key was used for a different break-glass; nothing was changed.', {
+          reason: 'IDEMPOTENCY_KEY_REUSED',
+          id,
+        });
+      }
+      if (existing) return { view: toView(existing), replayed: true };
+    }
     const request: SubmittedRequest = {
-      id: accessRequestId(principal.username, undefined, randomUUID),
+      id,
       ...fields,
-      requestHash: requestHash(fields),
+      requestHash: hash,
+      ...(idempotencyKey ? { idempotencyKey: `break-glass:${idempotencyKey}` } : {}),
       confirmedStudies: await this.studies.confirm(input.studyInstanceUids, input.patientId),
     };
     // Taken once the PACS has confirmed the studies, in one statement exact across processes and tabs.
@@ -300,7 +315,7 @@ export class AccessRequestService {
     const row = await this.load(request.id);
     if (!row) throw new Problem(503, 'Not recorded yet', 'The break-glass was accepted but is not yet recorded; look for it in your requests.');
     this.deps.log.warn({ accessRequestId: request.id, requester: principal.username }, 'break-glass opened');
-    return toView(row);
+    return { view: toView(row), replayed: false };
   }
 
   /** A break-glass's review afterwards: the same rules as a review, judged on its own state in the workflow. */

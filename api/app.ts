@@ -64,7 +64,12 @@ export function createApi(deps: ApiDeps): express.Express {
   app.use(requireJson);
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
-  app.use(systemRoutes(deps.db, deps.temporal, deps.keys, deps.config.temporal.namespace, deps.config.policy.maxDurationMinutes));
+  app.use(
+    systemRoutes(deps.db, deps.temporal, deps.keys, deps.config.temporal.namespace, {
+      maxDurationMinutes: deps.config.policy.maxDurationMinutes,
+      breakGlassMaxMinutes: deps.config.breakGlass.maxMinutes,
+    }),
+  );
   app.use(devLoginRoutes(deps.config, deps.db, deps.keys));
   // Public, before the bearer check below: the page reads it before anyone has signed in.
   app.use(webConfigRoutes(deps.config));

@@ -62,7 +62,7 @@ interface Operation {
 }
 
 /** Every route the API serves; a test walks the Express router and compares. */
-export function routeTable(maxDurationMinutes = 480): Record<string, Record<string, Operation>> {
+export function routeTable(maxDurationMinutes = 480, breakGlassMaxMinutes = 60): Record<string, Record<string, Operation>> {
   return {
     '/auth/dev-login': {
       post: {
@@ -92,9 +92,10 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
         summary:
           'Emergency access, granted at once without review (clinicians): a short grant whose tokens carry purpose of use BTG, ' +
           'reviewed afterwards by two people within a window; refused for frozen targets, a few per clinician per day',
-        body: breakGlassInputSchema(60),
+        body: breakGlassInputSchema(breakGlassMaxMinutes),
         response: [201, accessRequestViewSchema],
         rateLimited: true,
+        params: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
       },
     },
     '/api/access-requests/{id}/image-accesses': {
@@ -252,9 +253,9 @@ export function routeTable(maxDurationMinutes = 480): Record<string, Record<stri
   };
 }
 
-export function buildOpenApiDocument(maxDurationMinutes = 480): object {
+export function buildOpenApiDocument(maxDurationMinutes = 480, breakGlassMaxMinutes = 60): object {
   const paths: Record<string, Record<string, object>> = {};
-  for (const [path, methods] of Object.entries(routeTable(maxDurationMinutes))) {
+  for (const [path, methods] of Object.entries(routeTable(maxDurationMinutes, breakGlassMaxMinutes))) {
     paths[path] = {};
     for (const [method, op] of Object.entries(methods)) {
       const [status, schema] = op.response;

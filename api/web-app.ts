@@ -54,6 +54,8 @@ export const webConfigSchema = z.strictObject({
   oidcRolesClaim: z.string().optional(),
   oidcUsernameClaim: z.string().optional(),
   languages: z.array(z.enum(WEB_LANGUAGES)),
+  /** The longest break-glass grant the API allows (BREAK_GLASS_MAX_MINUTES): the form's default and limit. */
+  breakGlassMaxMinutes: z.number().int(),
 });
 
 /** GET /api/web-config: what the page needs before anyone signs in. Public; names nothing secret. */
@@ -72,6 +74,7 @@ export function webConfigRoutes(config: AppConfig): Router {
         }
       : {}),
     languages: [...WEB_LANGUAGES],
+    breakGlassMaxMinutes: config.breakGlass.maxMinutes,
   };
   router.get('/api/web-config', (_req, res) => {
     res.json(body);

@@ -54,8 +54,12 @@ export function accessRequestRoutes(service: AccessRequestService, config: AppCo
 
   const breakGlass = breakGlassInputSchema(config.breakGlass.maxMinutes);
   router.post('/api/break-glass', async (req, res) => {
-    const view = await service.breakGlass(principalOf(req), parseOr400(breakGlass, req.body));
-    res.status(201).location(`/api/access-requests/${view.id}`).json(view);
+    const { view, replayed } = await service.breakGlass(principalOf(req), parseOr400(breakGlass, req.body), idempotencyKeyOf(req));
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    res
+      .status(replayed ? 200 : 201)
+      .location(`/api/access-requests/${view.id}`)
+      .json(view);
   });
 
   router.post('/api/access-requests/:id/retro-reviews', async (req, res) => {

@@ -16,9 +16,15 @@ async function check(probe: () => Promise<unknown>, timeoutMs = 3000): Promise<'
   }
 }
 
-export function systemRoutes(db: Db, temporal: Client, keys: SigningKeyStore, namespace: string, maxDurationMinutes: number): Router {
+export function systemRoutes(
+  db: Db,
+  temporal: Client,
+  keys: SigningKeyStore,
+  namespace: string,
+  limits: { maxDurationMinutes: number; breakGlassMaxMinutes: number },
+): Router {
   const router = Router();
-  const openapi = buildOpenApiDocument(maxDurationMinutes);
+  const openapi = buildOpenApiDocument(limits.maxDurationMinutes, limits.breakGlassMaxMinutes);
 
   router.get('/healthz', async (_req, res) => {
     const checks = {

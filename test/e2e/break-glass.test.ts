@@ -142,6 +142,22 @@ describe('break-glass', () => {
     expect(await api.db.accessRequest.count({ where: { requester: 'clin.boris', kind: 'break-glass' } })).toBe(0);
   });
 
+  it('answers a retry with the same Idempotency-Key from the record, using no allowance', async () => {
+    // clin.bianca opened one above; BREAK_GLASS_PER_DAY is 2.
+    const token = await api.login('clin.bianca');
+    const send = (key: string, body: object = emergency()) => api.call('POST', '/api/break-glass', { token, body, headers: { 'Idempotency-Key': key } });
+    const first = await send('bg-retry-0001');
+    expect(first.status).toBe(201);
+    const retry = await send('bg-retry-0001');
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body.id).toBe(first.body.id);
+    expect((await send('bg-retry-0001', emergency({ justification: 'Another emergency altogether, same key' }))).body.reason).toBe('IDEMPOTENCY_KEY_REUSED');
+    // Two opened, the retry counted nothing: a new one is over the allowance.
+    expect((await send('bg-retry-0002')).status).toBe(429);
+    expect(await api.db.accessRequest.count({ where: { requester: 'clin.bianca', kind: 'break-glass' } })).toBe(2);
+  });
+
   it('allows a clinician only a few in a day, however many tabs ask at once', async () => {
     // BREAK_GLASS_PER_DAY is 2 for this API; clin.bea opened one above, so three at once get one more.
     const answers = await Promise.all([breakGlass('clin.bea'), breakGlass('clin.bea'), breakGlass('clin.bea')]);

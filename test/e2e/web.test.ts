@@ -70,6 +70,7 @@ describe('the web app, served by the API', () => {
       temporalUiUrl: 'http://127.0.0.1:8233',
       auth: 'dev-login',
       languages: ['en', 'zh-CN'],
+      breakGlassMaxMinutes: 60,
     });
   });
 

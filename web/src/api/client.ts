@@ -121,6 +121,8 @@ export function query(params: Record<string, string | number | undefined>): stri
 }
 
 export interface WebConfig {
+  /** The longest break-glass grant the API allows. */
+  breakGlassMaxMinutes?: number;
   /** The PACS gateway's origin as the browser reaches it; null when the API was not told. */
   gatewayUrl: string | null;
   temporalUiUrl: string | null;

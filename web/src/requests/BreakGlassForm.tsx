@@ -1,18 +1,19 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, type AccessRequestView } from '../api/client';
-import { keys } from '../api/queries';
+import { keys, useWebConfig } from '../api/queries';
 import { useFormat } from '../ui/format';
 import { ErrorMessage, useProblemText } from '../ui/status';
 import { fieldErrors, studyList } from './fields';
 import { StudyLookup } from './StudyLookup';
 
 /**
- * The longest emergency access the default policy grants (BREAK_GLASS_MAX_MINUTES); the API
+ * The longest emergency access the default policy grants (maxMinutes); the API
  * holds the real bound and says so per field if it is lower.
  */
-export const BREAK_GLASS_MAX_MINUTES = 60;
+/** Until the page's configuration says otherwise: the API's default (maxMinutes). */
+const DEFAULT_MAX_MINUTES = 60;
 
 type Field = 'studyInstanceUids' | 'patientId' | 'justification' | 'durationMinutes';
 const FIELDS: Field[] = ['studyInstanceUids', 'patientId', 'justification', 'durationMinutes'];
@@ -35,30 +36,49 @@ export function BreakGlassForm() {
   const general = useProblemText();
   const client = useQueryClient();
   const id = useId();
+  const maxMinutes = useWebConfig().data?.breakGlassMaxMinutes ?? DEFAULT_MAX_MINUTES;
   const [open, setOpen] = useState(false);
+  // One key per filled-in form: a retry after a lost answer is answered, not opened twice.
+  const idempotencyKey = useRef(crypto.randomUUID());
+  const openedMessage = useRef<HTMLParagraphElement>(null);
   const [patientId, setPatientId] = useState('');
   const [studies, setStudies] = useState('');
   const [justification, setJustification] = useState('');
-  const [duration, setDuration] = useState(String(BREAK_GLASS_MAX_MINUTES));
+  // Untouched (null): the longest allowed, shown as such and left to the API's default.
+  const [duration, setDuration] = useState<string | null>(null);
   const [opened, setOpened] = useState<AccessRequestView | null>(null);
 
-  // No Idempotency-Key: the API takes none here; a double click is held by the button and by the API's daily allowance.
   const submit = useMutation({
     mutationFn: () =>
       api<AccessRequestView>('/api/break-glass', {
-        body: { studyInstanceUids: studyList(studies), patientId: patientId.trim(), justification, durationMinutes: Number(duration) },
+        body: {
+          studyInstanceUids: studyList(studies),
+          patientId: patientId.trim(),
+          justification,
+          ...(duration === null ? {} : { durationMinutes: Number(duration) }),
+        },
+        headers: { 'Idempotency-Key': idempotencyKey.current },
       }),
     onSuccess: (view) => {
       setOpened(view);
       setPatientId('');
       setStudies('');
       setJustification('');
-      setDuration(String(BREAK_GLASS_MAX_MINUTES));
+      setDuration(null);
+      idempotencyKey.current = crypto.randomUUID();
       // Closed again: a second emergency is a deliberate second step.
       setOpen(false);
       void client.invalidateQueries({ queryKey: keys.requests });
     },
+    onError: (error) => {
+      // Refused, nothing was opened: the corrected form is a new break-glass.
+      if (error instanceof ApiError && error.status < 500) idempotencyKey.current = crypto.randomUUID();
+    },
   });
+  // The button that had the focus is gone with the form: the focus goes to what happened.
+  useEffect(() => {
+    if (opened) openedMessage.current?.focus();
+  }, [opened]);
 
   const errors = fieldErrors(submit.error, FIELDS, messageKey);
   const hasFieldErrors = Object.keys(errors).length > 0;
@@ -79,7 +99,7 @@ export function BreakGlassForm() {
     errors[field] ? (
       <p className="field-error" id={`${id}-${field}-error`}>
         <span aria-hidden="true">! </span>
-        {t(errors[field], { max: BREAK_GLASS_MAX_MINUTES })}
+        {t(errors[field], { max: maxMinutes })}
       </p>
     ) : null;
 
@@ -93,7 +113,7 @@ export function BreakGlassForm() {
       </h2>
       <div className="break-glass-warning" id={`${id}-warning`}>
         <p>
-          <strong>{t('requests.breakGlass.warningLead')}</strong> {t('requests.breakGlass.warning', { max: BREAK_GLASS_MAX_MINUTES })}
+          <strong>{t('requests.breakGlass.warningLead')}</strong> {t('requests.breakGlass.warning', { max: maxMinutes })}
         </p>
       </div>
       <div className="actions">
@@ -102,7 +122,7 @@ export function BreakGlassForm() {
         </button>
       </div>
       {opened && (
-        <p className="success" role="status">
+        <p className="success" role="status" tabIndex={-1} ref={openedMessage}>
           {t('requests.breakGlass.opened', { patient: opened.patientId, until: format.dateTime(opened.grant?.expiresAt) })}
         </p>
       )}
@@ -167,16 +187,16 @@ export function BreakGlassForm() {
                 type="number"
                 inputMode="numeric"
                 min={1}
-                max={BREAK_GLASS_MAX_MINUTES}
+                max={maxMinutes}
                 step={1}
-                value={duration}
+                value={duration ?? String(maxMinutes)}
                 onChange={(e) => setDuration(e.target.value)}
                 required
                 aria-invalid={!!errors.durationMinutes}
                 aria-describedby={describedBy('durationMinutes', `${id}-duration-hint`)}
               />
               <p className="hint" id={`${id}-duration-hint`}>
-                {t('requests.breakGlass.durationHint', { max: BREAK_GLASS_MAX_MINUTES })}
+                {t('requests.breakGlass.durationHint', { max: maxMinutes })}
               </p>
               {errorFor('durationMinutes')}
             </div>
