@@ -7,7 +7,7 @@ import type { Principal, SubmittedRequest } from '../../domain/access-request.js
 import { ASSERTION_AUDIENCE, ASSERTION_ISSUER, type AssertionSubject } from '../../contracts/principal-assertion.js';
 import { assertionClaims, signPrincipalAssertion } from '../../tokens/principal-assertion.js';
 import { GrantStatus } from '../../gateway/grant-status.js';
-import { authorizeTokenUpdate, reviewUpdate, revokeUpdate } from '../../workflows/messages.js';
+import { authorizeTokenUpdate, retroReviewUpdate, reviewUpdate, revokeUpdate } from '../../workflows/messages.js';
 import type { accessRequestWorkflow } from '../../workflows/access-request.js';
 import { ensureClinician, startApi, submission, type ApiHarness } from '../support/api-harness.js';
 
@@ -186,6 +186,42 @@ describe('messages sent straight to Temporal', () => {
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     expect(await api.db.accessRequest.findUnique({ where: { id } })).toBeNull();
     expect(await refusedMessages(id)).toEqual([expect.objectContaining({ actor: REQUESTER, action: 'submit', reason: 'ASSERTION_MISSING' })]);
+  });
+
+  it('refuses an ordinary start turned into a break-glass: the flag is part of what the API vouched for', async () => {
+    const request = requestStartedOnTemporal({ justification: 'vouched as an ordinary request' });
+    const requester: Principal = { username: REQUESTER, roles: ['clinician'], departmentId: 'radiology', reviewsForDepartments: [] };
+    const start = { request, policy: { approvalsRequired: 2, requireDistinctRoles: true }, reviewWindowMs: 60_000 };
+    const assertion = await signPrincipalAssertion(await api.keys.activeKey(), requester, { accessRequestId: request.id, action: 'submit', body: start });
+    // The API's word for an ordinary request, sent with `breakGlass: true` added.
+    const handle = await api.temporal.workflow.start('accessRequestWorkflow', {
+      workflowId: request.id,
+      taskQueue: api.config.temporal.taskQueue,
+      args: [{ ...start, breakGlass: true, assertion }],
+    });
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(await api.db.accessRequest.findUnique({ where: { id: request.id } })).toBeNull();
+    expect(await api.db.grant.findUnique({ where: { accessRequestId: request.id } })).toBeNull();
+    expect(await refusedMessages(request.id)).toEqual([expect.objectContaining({ action: 'submit', reason: 'ASSERTION_MISMATCH' })]);
+  });
+
+  it('refuses a review assertion sent as a review afterwards: the action is part of what the API vouched for', async () => {
+    const opened = await api.call('POST', '/api/break-glass', {
+      token: requesterToken,
+      body: { studyInstanceUids: submission().studyInstanceUids, patientId: submission().patientId, justification: 'an emergency for the forgery test' },
+    });
+    expect(opened.status).toBe(201);
+    const { id, requestHash } = opened.body as { id: string; requestHash: string };
+    const message = { reviewer: carol, decision: 'approve' as const, requestHash };
+    const asReview = await signPrincipalAssertion(await api.keys.activeKey(), carol, { accessRequestId: id, action: 'review', body: message });
+    const handle = api.temporal.workflow.getHandle<typeof accessRequestWorkflow>(id);
+    const refused = await handle.executeUpdate(retroReviewUpdate, { args: [{ ...message, assertion: asReview }] }).then(
+      () => expect.fail('accepted'),
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(((refused as WorkflowUpdateFailedError).cause as { type?: string }).type).toBe('UNVERIFIED_PRINCIPAL');
+    expect((await api.db.accessRequest.findUniqueOrThrow({ where: { id }, include: { reviews: true } })).reviews).toEqual([]);
   });
 
   it('records text it cannot store visibly repaired, never stuck, and a revocation with such a reason stops the grant', async () => {
