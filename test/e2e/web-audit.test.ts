@@ -5,8 +5,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyEvidenceBundle, type SignedEvidenceBundle } from '../../audit/evidence/evidence-bundle.js';
 import { ensureClinician, STUDY_A, submission } from '../support/api-harness.js';
 import {
-  axeViolations,
-  englishOnlyFragments,
   launchChromium,
   newContext,
   screenshot,
@@ -14,6 +12,9 @@ import {
   startWebStack,
   watchConsole,
   type WebStack,
+  signIn as signInAs,
+  expectAccessible,
+  expectNoEnglish,
 } from '../support/web-harness.js';
 
 // The auditors' and security officers' tools in the browser (replay, evidence download, who
@@ -37,22 +38,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${stack.url}/`);
-  await page.getByRole('button', { name: username, exact: true }).click();
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  expect(await axeViolations(page), `axe-core on ${what}`).toEqual([]);
-}
-
-async function expectNoEnglish(page: Page, what: string): Promise<void> {
-  const text = await page.locator('body').innerText();
-  expect(
-    englishOnlyFragments().filter((fragment) => text.includes(fragment)),
-    `English left on ${what} in Chinese`,
-  ).toEqual([]);
-}
+const signIn = (page: Page, username: string) => signInAs(page, stack.url, username);
 
 /**
  * A case with an image seen through the gateway and a revocation, set up through the API and

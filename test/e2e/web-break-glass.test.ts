@@ -3,7 +3,6 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STUDY_A, STUDY_B } from '../support/api-harness.js';
 import {
-  axeViolations,
   englishOnlyFragments,
   launchChromium,
   newContext,
@@ -12,6 +11,8 @@ import {
   startWebStack,
   watchConsole,
   type WebStack,
+  signIn as signInAs,
+  expectAccessible,
 } from '../support/web-harness.js';
 
 // Break the glass in the browser: a clinician opens emergency access from her page and sees
@@ -37,14 +38,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${stack.url}/`);
-  await page.getByRole('button', { name: username, exact: true }).click();
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  expect(await axeViolations(page), `axe-core on ${what}`).toEqual([]);
-}
+const signIn = (page: Page, username: string) => signInAs(page, stack.url, username);
 
 function englishIn(text: string): string[] {
   return englishOnlyFragments().filter((fragment) => text.includes(fragment));

@@ -7,8 +7,6 @@ import { FreezeService } from '../../api/freeze-service.js';
 import { createLogger } from '../../config/logger.js';
 import { ensureClinician, submission } from '../support/api-harness.js';
 import {
-  axeViolations,
-  englishOnlyFragments,
   launchChromium,
   newContext,
   screenshot,
@@ -16,6 +14,9 @@ import {
   startWebStack,
   watchConsole,
   type WebStack,
+  signIn as signInAs,
+  expectAccessible,
+  expectNoEnglish,
 } from '../support/web-harness.js';
 
 // The freezes page: a security officer freezes, two people lift, in both languages. The test
@@ -47,22 +48,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${stack.url}/`);
-  await page.getByRole('button', { name: username, exact: true }).click();
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  expect(await axeViolations(page), `axe-core on ${what}`).toEqual([]);
-}
-
-async function expectNoEnglish(page: Page, what: string): Promise<void> {
-  const text = await page.locator('body').innerText();
-  expect(
-    englishOnlyFragments().filter((fragment) => text.includes(fragment)),
-    `English left on ${what} in Chinese`,
-  ).toEqual([]);
-}
+const signIn = (page: Page, username: string) => signInAs(page, stack.url, username);
 
 async function openFreezes(page: Page, link = 'Freezes'): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: link }).click();

@@ -5,7 +5,17 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/ephemeral-servers.js';
 import { ensureClinician, submission } from '../support/api-harness.js';
-import { axeViolations, launchChromium, newContext, screenshot, settled, startWebStack, watchConsole, type WebStack } from '../support/web-harness.js';
+import {
+  launchChromium,
+  newContext,
+  screenshot,
+  settled,
+  startWebStack,
+  watchConsole,
+  type WebStack,
+  signIn as signInAs,
+  expectAccessible,
+} from '../support/web-harness.js';
 
 // Each role's own work in the browser: a reviewer refused by the engine, an auditor following a
 // case from end to end, a security officer revoking a grant. Setup the test does not look at
@@ -39,14 +49,7 @@ function message(from: Messages, key: string): string {
   return value;
 }
 
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${stack.url}/`);
-  await page.getByRole('button', { name: username, exact: true }).click();
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  expect(await axeViolations(page), `axe-core on ${what}`).toEqual([]);
-}
+const signIn = (page: Page, username: string) => signInAs(page, stack.url, username);
 
 /** A request submitted through the API; its id. */
 async function submit(requester: string, justification: string): Promise<string> {

@@ -3,7 +3,6 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, STUDY_A, submission } from '../support/api-harness.js';
 import {
-  axeViolations,
   englishOnlyFragments,
   launchChromium,
   newContext,
@@ -12,6 +11,8 @@ import {
   startWebStack,
   watchConsole,
   type WebStack,
+  signIn as signInAs,
+  expectAccessible,
 } from '../support/web-harness.js';
 
 // The web app in Debian's Chromium, against a real API, gateway, worker and PACS. Pages are
@@ -30,14 +31,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto(`${stack.url}/`);
-  await page.getByRole('button', { name: username, exact: true }).click();
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  expect(await axeViolations(page), `axe-core on ${what}`).toEqual([]);
-}
+const signIn = (page: Page, username: string) => signInAs(page, stack.url, username);
 
 describe('the web app, served by the API', () => {
   it('serves the page at / and at client routes with a strict CSP, never in place of the API', async () => {

@@ -37,6 +37,9 @@ export function testEnv(overrides: Record<string, string> = {}): NodeJS.ProcessE
     PACS_USERNAME: inject('pacsUsername'),
     PACS_PASSWORD: inject('pacsPassword'),
     DEV_LOGIN: 'true',
+    // Test files running side by side sign the same demo users in many times a minute; the
+    // dev-login limit itself is tested with its own low value (rate-limits.test.ts).
+    DEV_LOGIN_RATE_LIMIT_PER_MINUTE: '10000',
     API_PORT: '0',
     LOG_LEVEL: 'silent',
     ...overrides,

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { ROOT } from '../../scripts/lib/ephemeral-servers.js';
 import { freePort } from '../../scripts/lib/processes.js';
 import { startApi, type ApiHarness } from './api-harness.js';
@@ -139,4 +139,24 @@ export function englishOnlyFragments(): string[] {
       // A technical term the Chinese text itself keeps, e.g. "检查实例 UID（Study Instance UID）".
       .filter((fragment) => ![...zh.values()].some((chinese) => chinese.includes(fragment)))
   );
+}
+
+/** Signs in through the page as a demo user (dev login lists them as buttons). */
+export async function signIn(page: Page, appUrl: string, username: string): Promise<void> {
+  await page.goto(`${appUrl}/`);
+  await page.getByRole('button', { name: username, exact: true }).click();
+}
+
+/** No serious or critical axe-core violation on the page as it stands. */
+export async function expectAccessible(page: Page, what: string): Promise<void> {
+  expect(await axeViolations(page), `axe-core on ${what}`).toEqual([]);
+}
+
+/** A page in Chinese shows none of the English-only messages. */
+export async function expectNoEnglish(page: Page, what: string): Promise<void> {
+  const text = await page.locator('body').innerText();
+  expect(
+    englishOnlyFragments().filter((fragment) => text.includes(fragment)),
+    `English left on ${what} in Chinese`,
+  ).toEqual([]);
 }
