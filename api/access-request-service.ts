@@ -21,7 +21,7 @@ import { limitRefusedReviewAttempts, recordRejectedReviewAttempt } from '../db/r
 import { takeDailyAllowance, takeRateLimit } from '../db/rate-limit.js';
 import { signPacsToken } from '../tokens/pacs-token.js';
 import type { SigningKeyStore } from '../tokens/signing-keys.js';
-import type { accessRequestWorkflow } from '../workflows/access-request.js';
+import type { accessRequestWorkflow, AccessRequestWorkflowInput } from '../workflows/access-request.js';
 import { accessRequestRequesterKey, accessRequestStatusKey } from '../workflows/search-attributes.js';
 import {
   authorizeTokenUpdate,
@@ -179,7 +179,7 @@ export class AccessRequestService {
 
   async submit(principal: Principal, input: AccessRequestInput, idempotencyKey: string | undefined): Promise<{ view: AccessRequestView; replayed: boolean }> {
     const { departmentId } = throwIfRejected(judgeSubmission(principal));
-    const { config, temporal } = this.deps;
+    const { config } = this.deps;
     await this.assertNotFrozen({ patientId: input.patientId, studyInstanceUids: input.studyInstanceUids, usernames: [principal.username], departmentId });
     const fields = { requester: principal.username, requesterRole: 'clinician' as const, departmentId, ...input };
     const request: SubmittedRequest = {
@@ -209,14 +209,29 @@ export class AccessRequestService {
       policy: { approvalsRequired: config.policy.approvalsRequired, requireDistinctRoles: config.policy.requireDistinctRoles },
       reviewWindowMs: config.policy.reviewWindowMs,
     };
+    await this.startRecorded(principal, start);
+    const row = await this.load(request.id);
+    if (!row) throw new Problem(503, 'Not recorded yet', 'The request was accepted but is not yet recorded; retry with the same Idempotency-Key.');
+    this.deps.log.info({ accessRequestId: request.id, requester: principal.username }, 'access request submitted');
+    return { view: sameRequestOr422(row), replayed: false };
+  }
+
+  /**
+   * Starts a request's workflow, vouched for as `principal`'s submission, and returns once the
+   * workflow has recorded it. Its status search attribute starts PENDING_REVIEW for a
+   * break-glass too: the workflow sets ACTIVE once it has checked and recorded it.
+   */
+  private async startRecorded(principal: Principal, start: Omit<AccessRequestWorkflowInput, 'assertion'>): Promise<void> {
+    const { config, temporal } = this.deps;
+    const { id } = start.request;
     try {
       await temporal.workflow.executeUpdateWithStart(submissionRecordedUpdate, {
         startWorkflowOperation: new WithStartWorkflowOperation<typeof accessRequestWorkflow>('accessRequestWorkflow', {
-          workflowId: request.id,
+          workflowId: id,
           taskQueue: config.temporal.taskQueue,
-          args: [{ ...start, assertion: await this.vouch(principal, request.id, 'submit', start) }],
+          args: [{ ...start, assertion: await this.vouch(principal, id, 'submit', start) }],
           // A concurrent retry joins the running workflow; a retry after it closed is refused
-          // and answered from the records below.
+          // and answered from the records by the caller.
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           typedSearchAttributes: [
@@ -230,10 +245,6 @@ export class AccessRequestService {
       if (rejection) throw rejectionProblem(rejection);
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
-    const row = await this.load(request.id);
-    if (!row) throw new Problem(503, 'Not recorded yet', 'The request was accepted but is not yet recorded; retry with the same Idempotency-Key.');
-    this.deps.log.info({ accessRequestId: request.id, requester: principal.username }, 'access request submitted');
-    return { view: sameRequestOr422(row), replayed: false };
   }
 
   /**
@@ -243,7 +254,7 @@ export class AccessRequestService {
    */
   async breakGlass(principal: Principal, input: BreakGlassInput, idempotencyKey?: string): Promise<{ view: AccessRequestView; replayed: boolean }> {
     const { departmentId } = throwIfRejected(judgeSubmission(principal));
-    const { config, db, temporal } = this.deps;
+    const { config, db } = this.deps;
     await this.assertNotFrozen({ patientId: input.patientId, studyInstanceUids: input.studyInstanceUids, usernames: [principal.username], departmentId });
     const fields = {
       requester: principal.username,
@@ -292,26 +303,7 @@ export class AccessRequestService {
       reviewWindowMs: config.breakGlass.reviewWindowMs,
       breakGlass: true,
     };
-    try {
-      await temporal.workflow.executeUpdateWithStart(submissionRecordedUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof accessRequestWorkflow>('accessRequestWorkflow', {
-          workflowId: request.id,
-          taskQueue: config.temporal.taskQueue,
-          args: [{ ...start, assertion: await this.vouch(principal, request.id, 'submit', start) }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          // ACTIVE once the workflow has checked and recorded it, not before.
-          typedSearchAttributes: [
-            { key: accessRequestStatusKey, value: 'PENDING_REVIEW' },
-            { key: accessRequestRequesterKey, value: principal.username },
-          ],
-        }),
-      });
-    } catch (error) {
-      const rejection = workflowRejection(error);
-      if (rejection) throw rejectionProblem(rejection);
-      throw error;
-    }
+    await this.startRecorded(principal, start);
     const row = await this.load(request.id);
     if (!row) throw new Problem(503, 'Not recorded yet', 'The break-glass was accepted but is not yet recorded; look for it in your requests.');
     this.deps.log.warn({ accessRequestId: request.id, requester: principal.username }, 'break-glass opened');
