@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { AccessedObject, AccessOutcome } from '../ui/AccessCells';
 import { Link, useLocation } from 'react-router';
 import { api, ApiError, query, type AccessLog } from '../api/client';
 import { hasRole, useSession } from '../auth/session';
@@ -152,18 +153,11 @@ export function ImageAccessPage() {
                       </td>
                       <td>{row.username ?? t('accesses.unknownUser')}</td>
                       <td>
-                        {/* Words, not colour: served or refused, and why. */}
-                        <span className={`outcome outcome-${row.outcome}`}>{t(`accesses.outcome.${row.outcome}`)}</span>{' '}
-                        <span className="muted">
-                          {row.status}
-                          {row.reason ? ` · ${row.reason}` : ''}
-                        </span>
+                        <AccessOutcome row={row} />
                       </td>
                       <td className="mono">
                         {row.route}
-                        {row.study && <div>{row.study}</div>}
-                        {row.series && <div>{t('accesses.series', { uid: row.series })}</div>}
-                        {row.instance && <div>{t('accesses.instance', { uid: row.instance })}</div>}
+                        <AccessedObject row={row} />
                       </td>
                       <td>
                         {row.grantId ? (

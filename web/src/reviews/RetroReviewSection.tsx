@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { AccessedObject, AccessOutcome } from '../ui/AccessCells';
 import { api, ApiError, type AccessLogRow, type AccessRequestView } from '../api/client';
 import { keys, useImageAccesses, useRetroReviewList } from '../api/queries';
 import { useSession } from '../auth/session';
@@ -202,17 +203,10 @@ function WhatWasSeen({ request }: { request: AccessRequestView }) {
                   </td>
                   <td className="mono">{row.route}</td>
                   <td className="mono uid">
-                    {row.study && <div>{row.study}</div>}
-                    {row.series && <div>{t('accesses.series', { uid: row.series })}</div>}
-                    {row.instance && <div>{t('accesses.instance', { uid: row.instance })}</div>}
+                    <AccessedObject row={row} />
                   </td>
                   <td>
-                    {/* Words, not colour: served or refused, and why. */}
-                    <span className={`outcome outcome-${row.outcome}`}>{t(`accesses.outcome.${row.outcome}`)}</span>{' '}
-                    <span className="muted">
-                      {row.status}
-                      {row.reason ? ` · ${row.reason}` : ''}
-                    </span>
+                    <AccessOutcome row={row} />
                   </td>
                 </tr>
               ))}
