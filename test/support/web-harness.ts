@@ -145,6 +145,9 @@ export function englishOnlyFragments(): string[] {
 export async function signIn(page: Page, appUrl: string, username: string): Promise<void> {
   await page.goto(`${appUrl}/`);
   await page.getByRole('button', { name: username, exact: true }).click();
+  // Signed in once the page has left the sign-in page: on a loaded machine this takes longer
+  // than the second a test's own check of the address waits.
+  await page.waitForURL((url) => url.pathname !== '/sign-in', { timeout: 15_000 });
 }
 
 /** No serious or critical axe-core violation on the page as it stands. */
