@@ -8,12 +8,14 @@ const PLAN = {
   config: ['domain', 'contracts'],
   db: ['domain', 'contracts', 'generated'],
   pacs: ['contracts'],
+  // Marks that tie a served image to its serving: written by the gateway, read by the API.
+  tracing: ['contracts'],
   tokens: ['domain', 'contracts', 'db'],
   audit: ['domain', 'contracts', 'config', 'db', 'generated', 'tokens', 'workflows'],
   activities: ['domain', 'contracts', 'db', 'generated', 'tokens', 'pacs', 'audit'],
   workflows: ['domain', 'contracts', 'activities'],
-  api: ['domain', 'contracts', 'config', 'db', 'generated', 'tokens', 'pacs', 'audit', 'workflows'],
-  gateway: ['domain', 'contracts', 'config', 'db', 'pacs'],
+  api: ['domain', 'contracts', 'config', 'db', 'generated', 'tokens', 'pacs', 'tracing', 'audit', 'workflows'],
+  gateway: ['domain', 'contracts', 'config', 'db', 'pacs', 'tracing'],
   worker: ['domain', 'contracts', 'config', 'db', 'tokens', 'pacs', 'audit', 'activities', 'workflows'],
   // The browser's code: the wire shapes, and the domain's vocabulary (statuses, purposes, roles).
   web: ['domain', 'contracts'],
