@@ -16,6 +16,8 @@ export class AccessRecorder {
   /** Until the path is understood, as it came, cut short. */
   path: string;
   bytes = 0;
+  /** The access record's id, known before anything is served: marks in what is served name it. */
+  readonly servingId = randomUUID();
   private readonly started = performance.now();
   private recorded = false;
 
@@ -42,7 +44,7 @@ export class AccessRecorder {
     this.recorded = true;
     const { token, route } = this;
     this.deps.journal.record({
-      id: randomUUID(),
+      id: this.servingId,
       occurredAt: new Date().toISOString(),
       gatewayId: this.deps.gatewayId,
       username: token?.subject ?? null,
