@@ -302,6 +302,7 @@ export class AccessRequestService {
       policy: { approvalsRequired: config.policy.approvalsRequired, requireDistinctRoles: config.policy.requireDistinctRoles },
       reviewWindowMs: config.breakGlass.reviewWindowMs,
       breakGlass: true,
+      incidentClocks: config.incidents.clocks,
     };
     await this.startRecorded(principal, start);
     const row = await this.load(request.id);

@@ -12,6 +12,8 @@ import { caseRoutes } from './routes/cases.js';
 import { devLoginRoutes } from './routes/dev-login.js';
 import { eventRoutes } from './routes/events.js';
 import { freezeRoutes } from './routes/freezes.js';
+import { incidentRoutes } from './routes/incidents.js';
+import { IncidentService } from './incident-service.js';
 import { FreezeService } from './freeze-service.js';
 import { imageAccessRoutes } from './routes/image-accesses.js';
 import { sessionRoutes } from './routes/session.js';
@@ -46,6 +48,7 @@ export function createApi(deps: ApiDeps): express.Express {
   const authenticate = createAuthenticator(deps.config, deps.db, deps.keys);
   const service = new AccessRequestService(deps);
   const freezes = new FreezeService({ ...deps, requests: service });
+  const incidents = new IncidentService({ ...deps, freezes });
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -88,6 +91,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.use(caseRoutes(deps.db, deps.temporal, deps.keys));
   app.use(imageAccessRoutes(deps.db));
   app.use(freezeRoutes(freezes));
+  app.use(incidentRoutes(incidents, deps));
   app.use(sessionRoutes(deps.db));
   app.use(eventRoutes(deps.db, deps.log));
   // Last before 404: the web app never shadows an API route.

@@ -1,6 +1,7 @@
 import { PACS_TOKEN_AUDIENCE } from '../contracts/pacs-token.js';
 import { z } from 'zod';
 import { DEFAULT_REVIEW_POLICY, type ReviewPolicy } from '../domain/access-request.js';
+import { DEFAULT_CLOCK_POLICY, INCIDENT_CLOCKS, type ClockPolicy, type IncidentClock } from '../domain/incident.js';
 import {
   ConfigError,
   databaseEnv,
@@ -68,6 +69,14 @@ const apiEnv = {
     .min(1)
     .max(7 * 24 * 60)
     .default(24 * 60),
+  /**
+   * Incident clocks from the declaration, as clock=duration pairs (s, m, h, d); clocks not
+   * named keep their defaults (team 30m, containment 2h, regulator 72h, individuals 72h,
+   * individualsOuter 60d).
+   */
+  INCIDENT_CLOCKS: z.string().default(''),
+  /** Reminders before each incident deadline, as fractions of its duration. */
+  INCIDENT_REMINDERS: z.string().default('0.5,0.9'),
   /** Break-glass grants one clinician may open in any 24 hours. */
   BREAK_GLASS_PER_DAY: z.coerce.number().int().min(1).max(100).default(3),
   MAX_DURATION_MINUTES: z.coerce
@@ -105,6 +114,8 @@ export interface AppConfig {
   auth: { kind: 'oidc'; oidc: OidcConfig } | { kind: 'dev-login' };
   policy: ReviewPolicy & { reviewWindowMs: number; maxDurationMinutes: number };
   breakGlass: { maxMinutes: number; reviewWindowMs: number; perDay: number };
+  /** Every incident's clocks: its workflow gets them at the start, so a later change alters no running incident. */
+  incidents: { clocks: ClockPolicy };
   /** The PACS submissions are confirmed against; null: none configured, and every submission is refused (503). */
   pacs: PacsSettings | null;
   /** Per user, in any 60 seconds (tokens: `tokens.ratePerMinute`). */
@@ -166,6 +177,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       reviewWindowMs: env.BREAK_GLASS_REVIEW_WINDOW_MINUTES * 60_000,
       perDay: env.BREAK_GLASS_PER_DAY,
     },
+    incidents: { clocks: incidentClocks(env.INCIDENT_CLOCKS, env.INCIDENT_REMINDERS) },
     pacs: pacsSettings(env),
     rateLimits: {
       devLoginPerMinute: env.DEV_LOGIN_RATE_LIMIT_PER_MINUTE,
@@ -182,4 +194,36 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     logLevel: env.LOG_LEVEL,
   };
+}
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** INCIDENT_CLOCKS and INCIDENT_REMINDERS, over the defaults; anything unknown or out of range fails closed. */
+export function incidentClocks(clocks: string, reminders: string): ClockPolicy {
+  const dueMs = { ...DEFAULT_CLOCK_POLICY.dueMs };
+  for (const pair of clocks
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const match = /^([A-Za-z]+)=(\d+)([smhd])$/.exec(pair);
+    const clock = match?.[1] as IncidentClock | undefined;
+    if (!match || !clock || !INCIDENT_CLOCKS.includes(clock)) {
+      throw new ConfigError(
+        `INCIDENT_CLOCKS: "${pair}" is not clock=duration with a clock of ${INCIDENT_CLOCKS.join(', ')} and a duration like 30m, 2h or 60d.`,
+      );
+    }
+    const ms = Number(match[2]) * UNIT_MS[match[3] as keyof typeof UNIT_MS];
+    if (ms < 1_000 || ms > 366 * UNIT_MS.d) throw new ConfigError(`INCIDENT_CLOCKS: ${clock} must be between 1 second and a year.`);
+    dueMs[clock] = ms;
+  }
+  if (dueMs.individualsOuter < dueMs.individuals) throw new ConfigError('INCIDENT_CLOCKS: individualsOuter cannot end before individuals.');
+  const fractions = reminders
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (fractions.some((f) => !(f > 0 && f < 1)) || fractions.some((f, i) => i > 0 && f <= fractions[i - 1]!)) {
+    throw new ConfigError('INCIDENT_REMINDERS: ascending fractions between 0 and 1, such as 0.5,0.9 (or empty for none).');
+  }
+  return { dueMs, reminderFractions: fractions };
 }

@@ -5,6 +5,8 @@ import { ConfigError, databaseEnv, logEnv, parseEnv, temporalEnv, temporalSettin
  * The worker process's environment. It holds no keys and knows no identity provider: the
  * database, Temporal, and the background work it starts.
  */
+const recipient = z.string().regex(/^[A-Za-z0-9._%+@-]{1,254}$/, 'an e-mail address or a mailbox name');
+
 const workerEnv = {
   ...databaseEnv,
   ...temporalEnv,
@@ -21,6 +23,16 @@ const workerEnv = {
   AUDIT_SYSLOG_CA_FILE: z.string().optional(),
   /** How often pending audit messages are looked for and sent. */
   AUDIT_FORWARD_INTERVAL_SECONDS: z.coerce.number().min(1).max(3_600).default(5),
+  /** Where incident e-mail goes out: smtp://host:port or smtps://host:port; unset, everything stays in the outbox. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/([^/@\s]+@)?[^/@\s]+:\d+\/?$/, 'smtp://[user:pass@]host:port or smtps://…')
+    .optional(),
+  SMTP_FROM: z.string().email().default('imaging-access-review@localhost'),
+  /** Who incident notifications go to: an e-mail address goes by SMTP, any other name waits in the outbox. */
+  INCIDENT_REGULATOR_ADDRESS: recipient.default('supervisory-authority'),
+  INCIDENT_TEAM_ADDRESS: recipient.default('security-office'),
+  INCIDENT_ESCALATION_ADDRESS: recipient.default('escalation-contact'),
 };
 
 /** How often the checkpoint job looks at the chain: "within seconds of a case closing". */
@@ -43,6 +55,15 @@ export interface WorkerConfig {
   };
   /** Where DICOM audit messages go; null: this worker neither starts nor serves audit forwarding. */
   auditSyslog: { url: string; caFile?: string } | null;
+  /** Incident notifications: where they go, and the SMTP server that carries e-mail (null: outbox only). */
+  incidents: IncidentNotificationSettings;
+}
+
+export interface IncidentNotificationSettings {
+  smtp: { url: string; from: string } | null;
+  regulator: string;
+  team: string;
+  escalation: string;
 }
 
 /** Reads and checks the worker's environment; fails closed on anything missing or malformed. */
@@ -63,5 +84,11 @@ export function loadWorkerConfig(source: NodeJS.ProcessEnv = process.env): Worke
       forwardIntervalMs: env.AUDIT_FORWARD_INTERVAL_SECONDS * 1000,
     },
     auditSyslog: env.AUDIT_SYSLOG_URL ? { url: env.AUDIT_SYSLOG_URL, caFile: env.AUDIT_SYSLOG_CA_FILE } : null,
+    incidents: {
+      smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.SMTP_FROM } : null,
+      regulator: env.INCIDENT_REGULATOR_ADDRESS,
+      team: env.INCIDENT_TEAM_ADDRESS,
+      escalation: env.INCIDENT_ESCALATION_ADDRESS,
+    },
   };
 }

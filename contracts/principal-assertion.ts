@@ -9,7 +9,22 @@ export const ASSERTION_TYPE = 'iar-principal+jwt';
 /** Long enough for a message that waits on a restarting worker, short enough to be useless later. */
 export const ASSERTION_LIFETIME_SECONDS = 300;
 
-export type AssertedAction = 'submit' | 'review' | 'revoke' | 'cancel' | 'authorizeToken' | 'freeze' | 'requestLift' | 'decideLift' | 'retroReview';
+export type AssertedAction =
+  | 'submit'
+  | 'review'
+  | 'revoke'
+  | 'cancel'
+  | 'authorizeToken'
+  | 'freeze'
+  | 'requestLift'
+  | 'decideLift'
+  | 'retroReview'
+  | 'declareIncident'
+  | 'assembleTeam'
+  | 'contain'
+  | 'notify'
+  | 'traceLeak'
+  | 'signOff';
 
 /** What an assertion vouches for, besides the principal. */
 export interface AssertionSubject {

@@ -5,6 +5,7 @@ import { createBackgroundActivities, type BackgroundSettings } from '../activiti
 import { createPrincipalActivities } from '../activities/principals.js';
 import { createRecordActivities } from '../activities/records.js';
 import { createFreezeRecordActivities } from '../activities/freezes/records.js';
+import { createIncidentActivities, type IncidentActivitySettings } from '../activities/incidents/activities.js';
 import type { AuditForwarder } from '../audit/forwarding/audit-forwarder.js';
 import type { Db } from '../db/client.js';
 
@@ -23,6 +24,8 @@ export async function createAccessRequestWorker(options: {
   background: BackgroundSettings;
   /** Absent on a worker without a syslog collector: its forwarding activity then fails, to be retried elsewhere. */
   forwarder?: AuditForwarder;
+  /** Where incident notifications go, and the SMTP server that carries e-mail. */
+  incidents: IncidentActivitySettings;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: options.address });
   const worker = await Worker.create({
@@ -33,6 +36,7 @@ export async function createAccessRequestWorker(options: {
     activities: {
       ...createRecordActivities(options.db),
       ...createFreezeRecordActivities(options.db),
+      ...createIncidentActivities(options.db, options.incidents),
       ...createPrincipalActivities(options.db),
       ...createBackgroundActivities({
         db: options.db,

@@ -8,12 +8,16 @@ import {
   workflowInfo,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Principal, ReviewInput, ReviewPolicy, SubmittedRequest } from '../domain/access-request.js';
 import { AccessRequestState, judgeSubmission } from '../domain/review-engine.js';
 import { Rejection } from '../domain/review-rejection.js';
 import { retroStatusOf } from '../domain/break-glass.js';
+import { DEFAULT_CLOCK_POLICY, type ClockPolicy } from '../domain/incident.js';
+import { incidentWorkflow } from './incident.js';
 import type { createPrincipalActivities } from '../activities/principals.js';
 import type { createRecordActivities } from '../activities/records.js';
 import type { AssertedAction, AssertionCheck } from '../contracts/principal-assertion.js';
@@ -43,6 +47,8 @@ export interface AccessRequestWorkflowInput extends Asserted {
    * for the review that follows. Absent in every history from before break-glass.
    */
   breakGlass?: boolean;
+  /** The clocks of the incident an unjustified or unreviewed break-glass opens; absent: the defaults. */
+  incidentClocks?: ClockPolicy;
 }
 
 /**
@@ -215,6 +221,45 @@ class AccessRequestRun {
         this.unlessFailed(error),
       );
     }
+    const ended = this.retro.status === 'DENIED' ? 'UNJUSTIFIED' : this.retro.status === 'TIMED_OUT' ? 'UNREVIEWED' : null;
+    // Histories from before incidents replay as they ran.
+    if (ended && !failed() && patched('break-glass-opens-incident')) await this.openIncident(ended);
+  }
+
+  /**
+   * An unjustified or unreviewed break-glass opens an incident by itself, as this run's
+   * child: the incident checks that its parent is this very run and that the records say so.
+   * Abandoned, not cancelled, when this run ends: the incident outlives the grant.
+   */
+  private async openIncident(outcome: 'UNJUSTIFIED' | 'UNREVIEWED'): Promise<void> {
+    // The outcome is recorded before the incident reads it.
+    await this.recordQueue;
+    const { request } = this;
+    const openedAt = this.openedAt!;
+    const started = startChild(incidentWorkflow, {
+      workflowId: `inc-bg-${request.id}`,
+      parentClosePolicy: 'ABANDON',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      args: [
+        {
+          incident: {
+            id: `inc-bg-${request.id}`,
+            title: `Break-glass ${outcome === 'UNJUSTIFIED' ? 'judged not justified' : 'not reviewed in time'}: ${request.id}`,
+            description: `Opened by itself when the review afterwards of break-glass ${request.id} by ${request.requester} ended ${outcome}.`,
+            scope: { patients: [request.patientId], studies: [...request.studyInstanceUids], users: [request.requester] },
+            windowFrom: openedAt,
+          },
+          by: null,
+          origin: { kind: 'break-glass', accessRequestId: request.id },
+          declaredAt: Date.now(),
+          policy: this.input.incidentClocks ?? DEFAULT_CLOCK_POLICY,
+        },
+      ],
+    });
+    // Opened already (this run reset and replayed past it): the one incident stands.
+    await started.catch((error: unknown) => {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    });
   }
 
   async finish(): Promise<string> {

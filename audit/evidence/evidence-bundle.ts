@@ -33,8 +33,26 @@ export interface SignedEvidenceBundle {
   signature: string;
 }
 
-function digest(bundle: EvidenceBundle): string {
+function digest(bundle: object): string {
   return createHash('sha256').update(canonicalJson(bundle)).digest('hex');
+}
+
+/** A compact JWS of `typ` over the SHA-256 of the bundle's RFC 8785 canonical JSON. */
+export async function signBundle(keys: SigningKeyStore, typ: string, bundle: object): Promise<string> {
+  const key = await keys.activeKey();
+  return new CompactSign(new TextEncoder().encode(digest(bundle))).setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ }).sign(key.key);
+}
+
+/** What is wrong with a bundle's signature, if anything. */
+export async function bundleSignatureProblems(signature: string, typ: string, bundle: object, keys: { keys: JWK[] }): Promise<string[]> {
+  try {
+    const { payload, protectedHeader } = await compactVerify(signature, createLocalJWKSet(keys), { algorithms: [SIGNING_ALG] });
+    if (protectedHeader.typ !== typ) return ['the signature is not a signature of this kind of bundle'];
+    if (new TextDecoder().decode(payload) !== digest(bundle)) return ['the bundle does not match its signature (it was changed after export)'];
+    return [];
+  } catch {
+    return ['the bundle signature does not verify with the given keys'];
+  }
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -52,8 +70,7 @@ export async function exportEvidenceBundle(deps: { db: Db; temporal: Client; key
   ]);
   if (!firstEvent) throw new Error(`case ${caseId} has no audit events`);
   // A checkpoint at (or after) the case's last event closes the segment.
-  const checkpoint = (await signCheckpoint(db, deps.keys))!;
-  const events = await db.auditEvent.findMany({ where: { seq: { gte: firstEvent.seq, lte: checkpoint.seq } }, orderBy: { seq: 'asc' } });
+  const chain = await chainSegmentFrom(db, deps.keys, firstEvent.seq);
   const { history, source } = await loadHistory(deps.temporal, db, caseId);
   const historyJson = history ? historyToJSON(history) : null;
 
@@ -69,16 +86,9 @@ export async function exportEvidenceBundle(deps: { db: Db; temporal: Client; key
     },
     accessRecords: accesses.map((a) => ({ ...a, occurredAt: iso(a.occurredAt), bytes: a.bytes.toString() })),
     history: { source, sha256: historyJson ? createHash('sha256').update(historyJson).digest('hex') : null, json: historyJson },
-    chain: {
-      events: events.map((e) => ({ ...chainEventJson(e), prevHash: e.prevHash, hash: e.hash })),
-      checkpoint: { seq: checkpoint.seq.toString(), headHash: checkpoint.headHash, signedAt: checkpoint.signedAt.toISOString(), jws: checkpoint.jws },
-    },
+    chain,
   };
-  const key = await deps.keys.activeKey();
-  const signature = await new CompactSign(new TextEncoder().encode(digest(bundle)))
-    .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: BUNDLE_TYP })
-    .sign(key.key);
-  return { bundle, signature };
+  return { bundle, signature: await signBundle(deps.keys, BUNDLE_TYP, bundle) };
 }
 
 export interface BundleVerification {
@@ -88,17 +98,34 @@ export interface BundleVerification {
 
 /** Checks a bundle offline, with nothing but the published public keys. */
 export async function verifyEvidenceBundle(signed: SignedEvidenceBundle, keys: { keys: JWK[] }): Promise<BundleVerification> {
-  const problems: string[] = [];
   const { bundle } = signed;
-  try {
-    const { payload, protectedHeader } = await compactVerify(signed.signature, createLocalJWKSet(keys), { algorithms: [SIGNING_ALG] });
-    if (protectedHeader.typ !== BUNDLE_TYP) problems.push('the signature is not an evidence-bundle signature');
-    if (new TextDecoder().decode(payload) !== digest(bundle)) problems.push('the bundle does not match its signature (it was changed after export)');
-  } catch {
-    problems.push('the bundle signature does not verify with the given keys');
-  }
+  const problems = await bundleSignatureProblems(signed.signature, BUNDLE_TYP, bundle, keys);
   if (bundle?.format !== BUNDLE_FORMAT) problems.push(`unknown bundle format ${String(bundle?.format)}`);
+  problems.push(...(await verifyChainSegment(bundle?.chain, keys)));
   const events = bundle?.chain?.events ?? [];
+  if (!events.some((e) => e.accessRequestId === bundle.caseId && e.type === 'access_request.submitted'))
+    problems.push('the chain segment lacks the case’s submission');
+  if (bundle.history?.json && createHash('sha256').update(bundle.history.json).digest('hex') !== bundle.history.sha256)
+    problems.push('the workflow history does not match its digest');
+  return { ok: problems.length === 0, problems };
+}
+
+export type ChainSegment = EvidenceBundle['chain'];
+
+/** The chain from `firstSeq` to a checkpoint signed now (at or after the chain's head): every link in between. */
+export async function chainSegmentFrom(db: Db, keys: SigningKeyStore, firstSeq: bigint): Promise<ChainSegment> {
+  const checkpoint = (await signCheckpoint(db, keys))!;
+  const events = await db.auditEvent.findMany({ where: { seq: { gte: firstSeq, lte: checkpoint.seq } }, orderBy: { seq: 'asc' } });
+  return {
+    events: events.map((e) => ({ ...chainEventJson(e), prevHash: e.prevHash, hash: e.hash })),
+    checkpoint: { seq: checkpoint.seq.toString(), headHash: checkpoint.headHash, signedAt: checkpoint.signedAt.toISOString(), jws: checkpoint.jws },
+  };
+}
+
+/** Every link of a segment recomputed, and its signed checkpoint closing it; the problems found. */
+export async function verifyChainSegment(chain: ChainSegment | undefined, keys: { keys: JWK[] }): Promise<string[]> {
+  const problems: string[] = [];
+  const events = chain?.events ?? [];
   for (const [i, e] of events.entries()) {
     const previous = events[i - 1];
     if (previous && BigInt(e.seq) !== BigInt(previous.seq) + 1n) problems.push(`chain: event ${e.seq} does not follow ${previous.seq}`);
@@ -108,14 +135,10 @@ export async function verifyEvidenceBundle(signed: SignedEvidenceBundle, keys: {
   }
   const last = events[events.length - 1];
   try {
-    const claims = await verifyCheckpointJws(bundle.chain.checkpoint.jws, keys);
+    const claims = await verifyCheckpointJws(chain!.checkpoint.jws, keys);
     if (!last || claims.seq !== last.seq || claims.headHash !== last.hash) problems.push('the signed checkpoint does not close the chain segment');
   } catch {
     problems.push('the checkpoint signature does not verify with the given keys');
   }
-  if (!events.some((e) => e.accessRequestId === bundle.caseId && e.type === 'access_request.submitted'))
-    problems.push('the chain segment lacks the case’s submission');
-  if (bundle.history?.json && createHash('sha256').update(bundle.history.json).digest('hex') !== bundle.history.sha256)
-    problems.push('the workflow history does not match its digest');
-  return { ok: problems.length === 0, problems };
+  return problems;
 }

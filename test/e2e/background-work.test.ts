@@ -236,6 +236,7 @@ describe('background work as Temporal workflows', () => {
       db: api.db,
       temporal: api.temporal,
       background: backgroundSettings,
+      incidents: { smtp: null, regulator: 'supervisory-authority', team: 'security-office', escalation: 'escalation-contact' },
     });
     const serving = worker.run();
     closeAfter.push({

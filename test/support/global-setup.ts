@@ -9,6 +9,7 @@ import { freePort } from '../../scripts/lib/processes.js';
 import { loadSyntheticStudies } from '../../scripts/lib/synthetic-studies.js';
 import { buildWebIfStale } from '../../scripts/lib/web-build.js';
 import { PACS_STUDIES, TWICE_HELD_STUDY } from './pacs-studies.js';
+import { startSmtpCapture } from './smtp-capture.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +24,8 @@ declare module 'vitest' {
     pacsPassword: string;
     /** Why web/dist could not be built ('' when it is current): only the browser tests need it, and they fail with this. */
     webBuildError: string;
+    /** Where the local SMTP server writes each e-mail the worker sends (incident notifications). */
+    mailDir: string;
   }
 }
 
@@ -49,11 +52,18 @@ export default async function setup(project: TestProject) {
   await seedDemoDirectory(db);
   await db.$disconnect();
   const taskQueue = `iar-test-${process.pid}`;
+  const smtp = await startSmtpCapture(path.join(workDir, 'mail'));
   const worker = await startWorkerProcess({
     databaseUrl: database.url,
     temporalAddress: temporal.address,
     taskQueue,
     logFile: path.join(workDir, 'worker.log'),
+    env: {
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      INCIDENT_REGULATOR_ADDRESS: 'regulator@dpa.test',
+      INCIDENT_TEAM_ADDRESS: 'security-office@hospital.test',
+      INCIDENT_ESCALATION_ADDRESS: 'ciso@hospital.test',
+    },
   });
 
   project.provide('databaseUrl', database.url);
@@ -65,9 +75,11 @@ export default async function setup(project: TestProject) {
   project.provide('pacsUsername', orthanc.username);
   project.provide('pacsPassword', orthanc.password);
   project.provide('webBuildError', webBuildError);
+  project.provide('mailDir', smtp.dir);
 
   return async () => {
     await worker.stop();
+    await smtp.close();
     await temporal.server?.process.stop();
     await database.drop();
     await database.server?.process.stop();

@@ -1,0 +1,80 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { exportIncidentBundle } from '../../audit/evidence/incident-bundle.js';
+import { renderReportHtml } from '../../audit/incident-report/report-html.js';
+import { renderReportPdf } from '../../audit/incident-report/report-pdf.js';
+import { assembleTeamInputSchema, declareIncidentInputSchema, incidentIdSchema, notifyInputSchema, signOffInputSchema } from '../../contracts/incident.js';
+import type { Db } from '../../db/client.js';
+import { judgeCaseAccess } from '../../domain/permissions.js';
+import type { SigningKeyStore } from '../../tokens/signing-keys.js';
+import type { Client } from '@temporalio/client';
+import type { IncidentService } from '../incident-service.js';
+import { parseOr400, Problem } from '../problem.js';
+import { throwIfRejected } from '../rejection-status.js';
+import { principalOf } from './access-requests.js';
+
+const reportQuerySchema = z.object({ format: z.enum(['json', 'html', 'pdf']).default('json'), lang: z.enum(['en', 'zh']).default('en') }).strict();
+
+/** Incidents: declared by security officers, run by security and privacy officers, read by auditors too. */
+export function incidentRoutes(incidents: IncidentService, deps: { db: Db; temporal: Client; keys: SigningKeyStore }): Router {
+  const router = Router();
+  const idOf = (raw: unknown) => parseOr400(incidentIdSchema, raw);
+
+  router.post('/api/incidents', async (req, res) => {
+    const view = await incidents.declare(principalOf(req), parseOr400(declareIncidentInputSchema, req.body));
+    res.status(201).location(`/api/incidents/${view.id}`).json(view);
+  });
+
+  router.get('/api/incidents', async (req, res) => {
+    res.json({ items: await incidents.list(principalOf(req)) });
+  });
+
+  router.get('/api/incidents/:id', async (req, res) => {
+    res.json(await incidents.get(principalOf(req), idOf(req.params.id)));
+  });
+
+  router.post('/api/incidents/:id/team', async (req, res) => {
+    const { members } = parseOr400(assembleTeamInputSchema, req.body);
+    res.json(await incidents.assembleTeam(principalOf(req), idOf(req.params.id), members));
+  });
+
+  router.post('/api/incidents/:id/containment', async (req, res) => {
+    res.json(await incidents.contain(principalOf(req), idOf(req.params.id)));
+  });
+
+  router.post('/api/incidents/:id/notifications', async (req, res) => {
+    res.json(await incidents.notify(principalOf(req), idOf(req.params.id), parseOr400(notifyInputSchema, req.body)));
+  });
+
+  router.post('/api/incidents/:id/sign-offs', async (req, res) => {
+    const { comment } = parseOr400(signOffInputSchema, req.body);
+    res.json(await incidents.signOff(principalOf(req), idOf(req.params.id), comment));
+  });
+
+  router.get('/api/incidents/:id/report', async (req, res) => {
+    const id = idOf(req.params.id);
+    const { format, lang } = parseOr400(reportQuerySchema, req.query);
+    const report = await incidents.report(principalOf(req), id);
+    if (format === 'json') {
+      res.set('Content-Disposition', `attachment; filename="${id}.report.json"`).json(report);
+      return;
+    }
+    if (format === 'html') {
+      // Self-contained, no scripts: printable from the browser as it is.
+      res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'").type('html').send(renderReportHtml(report, { lang }));
+      return;
+    }
+    const pdf = await renderReportPdf(report, { lang });
+    res.set('Content-Disposition', `attachment; filename="${id}.report.pdf"`).type('application/pdf').send(pdf);
+  });
+
+  // The whole incident, signed, as a case's evidence is: for auditors.
+  router.get('/api/incidents/:id/evidence', async (req, res) => {
+    throwIfRejected(judgeCaseAccess(principalOf(req)));
+    const id = idOf(req.params.id);
+    if (!(await deps.db.incident.findUnique({ where: { id }, select: { id: true } }))) throw new Problem(404, 'Not found', `No incident ${id}.`);
+    res.set('Content-Disposition', `attachment; filename="${id}.evidence.json"`).json(await exportIncidentBundle(deps, id));
+  });
+
+  return router;
+}
