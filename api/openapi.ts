@@ -24,6 +24,16 @@ import {
   liftDecisionInputSchema,
   liftRequestInputSchema,
 } from '../contracts/freeze.js';
+import {
+  assembleTeamInputSchema,
+  declareIncidentInputSchema,
+  incidentListSchema,
+  incidentReportSchema,
+  incidentViewSchema,
+  INCIDENT_ID_PATTERN,
+  notifyInputSchema,
+  signOffInputSchema,
+} from '../contracts/incident.js';
 import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
 import { ACCESS_REQUEST_ID_PATTERN } from '../contracts/identifiers.js';
 import { timelineSchema } from '../contracts/case-timeline.js';
@@ -39,6 +49,8 @@ const rateLimited = {
 };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: ACCESS_REQUEST_ID_PATTERN.source } };
 const secured = { security: [{ bearer: [] }] };
+const incidentIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: INCIDENT_ID_PATTERN.source } };
+const incidentDetailSchema = incidentViewSchema.extend({ affectedPatients: z.array(z.string()), affectedStudies: z.array(z.string()) });
 const freezeIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: FREEZE_ID_PATTERN.source } };
 
 /** A query schema's fields as OpenAPI query parameters, each with its own JSON Schema. */
@@ -232,6 +244,72 @@ export function routeTable(maxDurationMinutes = 480, breakGlassMaxMinutes = 60):
         body: liftDecisionInputSchema,
         response: [200, freezeViewSchema],
         params: [freezeIdParam],
+      },
+    },
+    '/api/incidents': {
+      post: {
+        summary:
+          'Declare an incident with its suspected scope (security officers): its clocks start (team, containment, regulator, individuals, ' +
+          "HIPAA's outer bound), each reminded and escalated by e-mail, each recorded as met or missed",
+        body: declareIncidentInputSchema,
+        response: [201, incidentViewSchema],
+      },
+      get: { summary: 'Every incident, newest first (security officers, privacy officers, auditors)', response: [200, incidentListSchema] },
+    },
+    '/api/incidents/{id}': {
+      get: {
+        summary: 'One incident, with the patients and studies its scope affects as the records say',
+        response: [200, incidentDetailSchema],
+        params: [incidentIdParam],
+      },
+    },
+    '/api/incidents/{id}/team': {
+      post: {
+        summary: 'Assemble the incident team (security and privacy officers): meets the team clock',
+        body: assembleTeamInputSchema,
+        response: [200, incidentViewSchema],
+        params: [incidentIdParam],
+      },
+    },
+    '/api/incidents/{id}/containment': {
+      post: {
+        summary:
+          'Contain the incident (security officers): freezes every patient, study and user in scope no freeze already stops; meets the containment clock',
+        response: [200, incidentViewSchema],
+        params: [incidentIdParam],
+      },
+    },
+    '/api/incidents/{id}/notifications': {
+      post: {
+        summary:
+          'Notify the regulator (e-mail, by SMTP when configured) or every affected patient (letter, SMS or app, through the outbox); ' +
+          'each recorded with time, channel and content',
+        body: notifyInputSchema,
+        response: [200, incidentViewSchema],
+        params: [incidentIdParam],
+      },
+    },
+    '/api/incidents/{id}/sign-offs': {
+      post: {
+        summary: 'Sign the incident off: the second sign-off by another person closes it (a security officer among the two; only once contained)',
+        body: signOffInputSchema,
+        response: [200, incidentViewSchema],
+        params: [incidentIdParam],
+      },
+    },
+    '/api/incidents/{id}/report': {
+      get: {
+        summary:
+          'The investigation report from the records: every access to the affected studies and patients in the window (format=json, html or pdf; lang=en or zh)',
+        response: [200, incidentReportSchema],
+        params: [incidentIdParam, ...['format', 'lang'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))],
+      },
+    },
+    '/api/incidents/{id}/evidence': {
+      get: {
+        summary: 'The whole incident as a signed evidence bundle (auditors): verify it like a case’s',
+        response: [200, z.object({ bundle: z.unknown(), signature: z.string() })],
+        params: [incidentIdParam],
       },
     },
     '/api/sign-out': {

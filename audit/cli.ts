@@ -12,13 +12,17 @@ import { caseTimeline, loadHistory } from './read/case-timeline.js';
 import { exportEvidenceBundle, verifyEvidenceBundle, type SignedEvidenceBundle } from './evidence/evidence-bundle.js';
 import { installQuietReplayRuntime, replayCase } from './evidence/replay-case.js';
 import { whoAccessed } from './read/who-accessed.js';
+import { exportIncidentBundle, INCIDENT_BUNDLE_FORMAT, verifyIncidentBundle, type SignedIncidentBundle } from './evidence/incident-bundle.js';
+import { INCIDENT_ID_PATTERN } from '../contracts/incident.js';
 
 const HELP = `Usage: npm run audit -- <command> [options]
 
   replay <caseId | history.json>     Run today's workflow code over a case's recorded history
                                      and report whether it reproduces the recorded decisions.
   timeline <caseId> [--json]         The case in time order: workflow, records, image accesses.
-  export <caseId> [--out FILE]       A signed evidence bundle (needs KEY_ENCRYPTION_KEY[_FILE]).
+  export <caseId | incidentId> [--out FILE]
+                                     A signed evidence bundle of a case or an incident
+                                     (needs KEY_ENCRYPTION_KEY[_FILE]).
   verify <bundle.json> --keys <jwks.json | URL>
                                      Check a bundle offline against the published audit keys
                                      (the API's /.well-known/audit-keys.json).
@@ -119,7 +123,8 @@ async function main(argv: string[]): Promise<number> {
       const db = database();
       const temporal = await temporalClient();
       const keys = new SigningKeyStore(db, kek, { rotationDays, longestTokenSeconds: 3600 });
-      const bundle = await exportEvidenceBundle({ db, temporal: temporal.client, keys }, target);
+      const deps = { db, temporal: temporal.client, keys };
+      const bundle = INCIDENT_ID_PATTERN.test(target) ? await exportIncidentBundle(deps, target) : await exportEvidenceBundle(deps, target);
       await temporal.close();
       await db.$disconnect();
       const text = `${JSON.stringify(bundle, null, 2)}\n`;
@@ -129,7 +134,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'verify': {
       if (!target || !values.keys) usage('verify needs a bundle file and --keys.');
-      const result = await verifyEvidenceBundle(JSON.parse(readFileSync(target, 'utf8')) as SignedEvidenceBundle, await loadKeys(values.keys));
+      const signed = JSON.parse(readFileSync(target, 'utf8')) as { bundle?: { format?: string } };
+      const keys = await loadKeys(values.keys);
+      const result =
+        signed.bundle?.format === INCIDENT_BUNDLE_FORMAT
+          ? await verifyIncidentBundle(signed as SignedIncidentBundle, keys)
+          : await verifyEvidenceBundle(signed as SignedEvidenceBundle, keys);
       process.stdout.write(
         result.ok
           ? 'bundle verified: signature, chain segment and checkpoint all hold\n'

@@ -1,14 +1,14 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointDue, signCheckpoint, verifyCheckpoints } from '../../audit/evidence/checkpoints.js';
 import { loadHistory } from '../../audit/read/case-timeline.js';
 import { verifyEvidenceBundle, type SignedEvidenceBundle } from '../../audit/evidence/evidence-bundle.js';
 import { replayCase } from '../../audit/evidence/replay-case.js';
 import { ROOT, scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
+import { auditCli } from '../support/audit-cli.js';
 
 let api: ApiHarness;
 let caseId: string;
@@ -16,20 +16,7 @@ let frank: string;
 let jti: string;
 const dir = scratchDir('iar-evidence-');
 
-/** The auditors' CLI, as `npm run audit` runs it. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'audit', 'cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), KEY_ENCRYPTION_KEY: inject('keyEncryptionKey') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = auditCli;
 
 beforeAll(async () => {
   api = await startApi();

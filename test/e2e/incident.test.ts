@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccessRequestService } from '../../api/access-request-service.js';
 import { startCheckpointSigningWorker, type CheckpointSigningWorker } from '../../api/checkpoint-signing-worker.js';
@@ -7,8 +8,10 @@ import { verifyIncidentBundle, type SignedIncidentBundle } from '../../audit/evi
 import { createLogger } from '../../config/logger.js';
 import { DEFAULT_CLOCK_POLICY, INCIDENT_CLOCKS, type ClockPolicy } from '../../domain/incident.js';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
+import { scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import { loadSyntheticStudies, syntheticStudy } from '../../scripts/lib/synthetic-studies.js';
 import { startApi, type ApiHarness } from '../support/api-harness.js';
+import { auditCli } from '../support/audit-cli.js';
 import { pacsEnv, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 import { capturedMail } from '../support/smtp-capture.js';
 
@@ -102,7 +105,7 @@ const detail = async (id: string) => (await api.call('GET', `/api/incidents/${id
 const clock = (view: { clocks: { clock: string }[] }, name: string) => view.clocks.find((c) => c.clock === name) as Record<string, unknown>;
 
 describe('an incident', () => {
-  it('reports exactly the accesses to its patient, is contained by freezes, notifies by SMTP and the outbox, closes on two sign-offs, and exports', async () => {
+  it('reports exactly the accesses to its patient, is contained by freezes, notifies by SMTP and the outbox, closes on two sign-offs, exports', async () => {
     const mine = await activeGrant(VIEWER, STUDY, PATIENT);
     const theirs = await activeGrant(OTHER_VIEWER, OTHER_STUDY, OTHER_PATIENT);
     const get = (study: string, token: string, what = 'metadata') =>
@@ -232,6 +235,13 @@ describe('an incident', () => {
     const tampered = structuredClone(bundle);
     tampered.bundle.report.accesses.pop();
     expect((await verifyIncidentBundle(tampered, keys)).ok).toBe(false);
+    // And with the auditors' CLI: exported from the records, verified against the published keys.
+    const file = path.join(scratchDir('iar-incident-'), 'incident.json');
+    const exportedByCli = await auditCli(['export', id, '--out', file]);
+    expect(exportedByCli.code, exportedByCli.stderr).toBe(0);
+    const verified = await auditCli(['verify', file, '--keys', `${api.url}/.well-known/audit-keys.json`]);
+    expect(verified.stdout).toContain('bundle verified');
+    expect(verified.code).toBe(0);
   });
 
   it('reminds before each deadline and escalates each one missed, by e-mail, and records them as missed', async () => {
