@@ -19,9 +19,18 @@ export function greyFromRaw(raw: Uint8Array, width: number, height: number, chan
   return { width, height, data };
 }
 
-/** Decodes any image sharp reads to grey levels; throws on bytes that are not an image. */
-export async function decodeGrey(bytes: Buffer): Promise<GreyImage> {
-  const { data, info } = await sharp(bytes, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+/** Larger inputs are refused undecoded: a few kilobytes of PNG can claim gigapixels. */
+const MAX_INPUT_PIXELS = 40_000_000;
+
+/**
+ * Decodes any image sharp reads to grey levels; throws on bytes that are not an image. With
+ * `maxWidth`, a wider image is area-averaged down to it first (bounds the work on a copy that
+ * was scaled up).
+ */
+export async function decodeGrey(bytes: Buffer, options: { maxWidth?: number } = {}): Promise<GreyImage> {
+  let input = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS });
+  if (options.maxWidth !== undefined) input = input.resize({ width: options.maxWidth, withoutEnlargement: true, kernel: 'linear' });
+  const { data, info } = await input.raw().toBuffer({ resolveWithObject: true });
   return greyFromRaw(data, info.width, info.height, info.channels);
 }
 
