@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import { PacsUnavailableError, type DicomwebClient } from '../pacs/dicomweb-client.js';
 import { hammingDistance, leakedImageHashes, renderHashOfImageArea } from '../tracing/rendered-hash.js';
 import { imageAreaHeight } from '../tracing/rendered-layout.js';
-import { scoreServings, type ServingScore } from '../tracing/rendered-mark-detector.js';
+import { MATCH_MARGIN, MATCH_MIN_SCORE, pickServing, scoreServings, type ServingScore } from '../tracing/rendered-mark-detector.js';
 import { decodeGrey, type GreyImage } from '../tracing/rendered-pixels.js';
 import { parseRenderSource } from '../tracing/rendered-source.js';
 import { Problem } from './problem.js';
@@ -14,13 +14,6 @@ import { Problem } from './problem.js';
 // reference, and read which serving's mark the leaked copy carries. Names a serving only on
 // strong evidence; otherwise says so, with how many servings it looked at.
 
-/**
- * A serving is named only when its score reaches this many standard deviations: a pattern the
- * image does not carry reaches it with probability below exp(−7²/2) ≈ 2·10⁻¹¹ (Hoeffding).
- */
-export const MATCH_MIN_SCORE = 7;
-/** …and beats the next best serving by at least this much, so two close servings name neither. */
-export const MATCH_MARGIN = 4;
 /** Hash bits a leaked copy may differ by: JPEG q30, a third of the size and the band cropped off stay within 6 in the tests. */
 export const HASH_MAX_DISTANCE = 12;
 /** Servings looked at, nearest hash first, and distinct renderings asked of the PACS: bounds the work of one trace. */
@@ -112,18 +105,16 @@ export async function traceLeakedImage(deps: LeakTracerDeps, bytes: Buffer): Pro
     const zOf = new Map(result.scores.map((s: ServingScore) => [s.servingId, s.z]));
     for (const candidate of comparable) scored.push({ candidate, z: zOf.get(candidate.id) ?? 0 });
   }
-  scored.sort((a, b) => b.z - a.z);
-
-  const [best, next] = scored;
+  const decision = pickServing(scored);
   const considered =
     `${scored.length} of ${candidates.length} candidate servings scored across ${sources.length} rendering(s)` +
     (unsourced ? `; ${unsourced} without a recorded rendering` : '') +
     (unmatchedReferences ? `; ${unmatchedReferences} whose rendering the PACS no longer gives as served` : '') +
     (bySource.size > sources.length ? `; ${bySource.size - sources.length} rendering(s) beyond the first ${MAX_RENDERINGS} not checked` : '');
+  const { best, runnerUp } = decision;
   if (!best) return answer(null, `No confident match: ${considered}.`);
-  const runnerUp = Math.max(0, next?.z ?? 0);
   const scores = `best score ${best.z.toFixed(1)} (threshold ${MATCH_MIN_SCORE}), next ${runnerUp.toFixed(1)} (margin ${MATCH_MARGIN})`;
-  if (best.z < MATCH_MIN_SCORE || best.z - runnerUp < MATCH_MARGIN) return answer(null, `No confident match: ${scores}; ${considered}.`);
+  if ('weak' in decision) return answer(null, `No confident match: ${scores}; ${considered}.`);
   return answer(matchOf(best.candidate, best.z), `Serving mark read: ${scores}; ${considered}.`);
 }
 

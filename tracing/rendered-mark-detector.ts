@@ -123,3 +123,22 @@ export function scoreServings(
   const { residual: _residual, ...alignment } = aligned;
   return { alignment, scores: servingIds.map((servingId) => ({ servingId, z: patternScore(sums, servingPattern(servingId, sums.length)) })) };
 }
+
+/**
+ * A serving is named only when its score reaches this many standard deviations: a pattern the
+ * image does not carry reaches it with probability below exp(−7²/2) ≈ 2·10⁻¹¹ (Hoeffding).
+ */
+export const MATCH_MIN_SCORE = 7;
+/** …and beats the next best serving by at least this much, so two close servings name neither. */
+export const MATCH_MARGIN = 4;
+
+/** The one serving the evidence names, or undefined: below the threshold, or not clear of the runner-up. Fails closed. */
+export function pickServing<T extends { z: number }>(
+  scores: readonly T[],
+): { best: T; runnerUp: number } | { best: T | undefined; runnerUp: number; weak: true } {
+  const sorted = [...scores].sort((a, b) => b.z - a.z);
+  const [best, next] = sorted;
+  const runnerUp = Math.max(0, next?.z ?? 0);
+  if (!best || best.z < MATCH_MIN_SCORE || best.z - runnerUp < MATCH_MARGIN) return { best, runnerUp, weak: true };
+  return { best, runnerUp };
+}
