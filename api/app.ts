@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import type { Db } from '../db/client.js';
+import { DicomwebClient } from '../pacs/dicomweb-client.js';
 import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import { AccessRequestService } from './access-request-service.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -16,6 +17,7 @@ import { incidentRoutes } from './routes/incidents.js';
 import { IncidentService } from './incident-service.js';
 import { FreezeService } from './freeze-service.js';
 import { imageAccessRoutes } from './routes/image-accesses.js';
+import { leakTraceRoutes } from './routes/leak-traces.js';
 import { sessionRoutes } from './routes/session.js';
 import { studyRoutes } from './routes/studies.js';
 import { systemRoutes } from './routes/system.js';
@@ -32,9 +34,12 @@ export interface ApiDeps {
 /** Bodies are small JSON documents; anything larger is refused before it is parsed. */
 const BODY_LIMIT = '16kb';
 
+/** Routes that take a file as their body and check its media type themselves. */
+const FILE_BODY_ROUTES = new Set(['/api/leak-traces']);
+
 const requireJson: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-  if (req.method === 'POST' && hasBody && !req.is('application/json')) {
+  if (req.method === 'POST' && hasBody && !FILE_BODY_ROUTES.has(req.path) && !req.is('application/json')) {
     next(new Problem(415, 'Unsupported media type', 'Send the body as application/json.'));
     return;
   }
@@ -90,6 +95,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.use(studyRoutes(service.studies, deps.config, deps.db));
   app.use(caseRoutes(deps.db, deps.temporal, deps.keys));
   app.use(imageAccessRoutes(deps.db));
+  app.use(leakTraceRoutes({ db: deps.db, pacs: deps.config.pacs ? new DicomwebClient({ ...deps.config.pacs, timeoutMs: 10_000 }) : undefined }));
   app.use(freezeRoutes(freezes));
   app.use(incidentRoutes(incidents, deps));
   app.use(sessionRoutes(deps.db));

@@ -37,6 +37,7 @@ import {
 import { accessRequestViewSchema, reviewAnswerSchema } from '../contracts/access-request-view.js';
 import { ACCESS_REQUEST_ID_PATTERN } from '../contracts/identifiers.js';
 import { timelineSchema } from '../contracts/case-timeline.js';
+import { LEAK_TRACE_MAX_BYTES, leakTraceSchema, RENDERED_LEAK_MEDIA_TYPES } from '../contracts/leak-trace.js';
 import { problemSchema } from './problem.js';
 import { webConfigSchema } from './web-app.js';
 
@@ -53,6 +54,11 @@ const incidentIdParam = { name: 'id', in: 'path', required: true, schema: { type
 const incidentDetailSchema = incidentViewSchema.extend({ affectedPatients: z.array(z.string()), affectedStudies: z.array(z.string()) });
 const freezeIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: FREEZE_ID_PATTERN.source } };
 
+/** A raw file body: each media type as binary content, at most `maxBytes`. */
+function fileContent({ mediaTypes, maxBytes }: { mediaTypes: readonly string[]; maxBytes: number }): object {
+  return Object.fromEntries(mediaTypes.map((type) => [type, { schema: { type: 'string', contentMediaType: type, maxLength: maxBytes } }]));
+}
+
 /** A query schema's fields as OpenAPI query parameters, each with its own JSON Schema. */
 function queryParams(schema: z.ZodObject, required: readonly string[] = []): object[] {
   return Object.entries(schema.shape).map(([name, field]) => ({
@@ -66,6 +72,8 @@ function queryParams(schema: z.ZodObject, required: readonly string[] = []): obj
 interface Operation {
   summary: string;
   body?: z.ZodType;
+  /** A file as the body instead of JSON: its media types and largest size. */
+  fileBody?: { mediaTypes: readonly string[]; maxBytes: number };
   response: [number, z.ZodType | null];
   params?: object[];
   public?: boolean;
@@ -211,6 +219,18 @@ export function routeTable(maxDurationMinutes = 480, breakGlassMaxMinutes = 60):
         params: queryParams(imageAccessQuerySchema),
       },
     },
+    '/api/leak-traces': {
+      post: {
+        summary:
+          'Trace a leaked file to the serving that produced it (security officers and auditors). The body is the file itself: a rendered image ' +
+          '(image/jpeg, image/png) is traced by its serving mark, even re-encoded, scaled down or with the band cropped off. `matched` is null unless ' +
+          'one serving clears the threshold and beats every other by the margin. 400 FILE_NOT_AN_IMAGE for bytes that do not decode, 413 beyond ' +
+          `${LEAK_TRACE_MAX_BYTES / 1024 / 1024} MiB, 415 for other types (DICOM files: to come). ` +
+          "Recorded in the audit chain (leak.traced: the file's SHA-256 and the serving named)",
+        fileBody: { mediaTypes: RENDERED_LEAK_MEDIA_TYPES, maxBytes: LEAK_TRACE_MAX_BYTES },
+        response: [200, leakTraceSchema],
+      },
+    },
     '/api/studies': {
       get: {
         summary:
@@ -342,6 +362,7 @@ export function buildOpenApiDocument(maxDurationMinutes = 480, breakGlassMaxMinu
         ...(op.public ? {} : secured),
         ...(op.params ? { parameters: op.params } : {}),
         ...(op.body ? { requestBody: { required: true, content: json(op.body) } } : {}),
+        ...(op.fileBody ? { requestBody: { required: true, content: fileContent(op.fileBody) } } : {}),
         responses: {
           [status]: { description: 'Success', ...(schema ? { content: json(schema) } : {}) },
           ...(op.rateLimited ? { '429': rateLimited } : {}),

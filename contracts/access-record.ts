@@ -32,6 +32,14 @@ export interface AccessRecord {
   clientIp: string | null;
   /** The verified token's purpose of use (BTG for break-glass); null without one. Absent in journals from before. */
   purposeOfUse?: string | null;
+  /**
+   * A rendered image only: the perceptual hash (16 hex digits) of its image area as the PACS
+   * rendered it, before the serving mark (tracing/rendered-hash.ts). Lets a leaked copy find
+   * the servings of the same picture. Absent or null for anything else.
+   */
+  renderHash?: string | null;
+  /** A rendered image only: the PACS request that made it (tracing/rendered-source.ts), to render the reference again. */
+  renderSource?: string | null;
 }
 
 /** As the database holds it (gateway_access_records): a timestamp, a bigint count, the outcome as text. */

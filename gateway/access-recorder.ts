@@ -16,6 +16,8 @@ export class AccessRecorder {
   /** Until the path is understood, as it came, cut short. */
   path: string;
   bytes = 0;
+  /** A rendered image's hash and source, for the leak tracer (contracts/access-record.ts). */
+  rendering?: { hash: string; source: string | null };
   /** The access record's id, known before anything is served: marks in what is served name it. */
   readonly servingId = randomUUID();
   private readonly started = performance.now();
@@ -63,6 +65,8 @@ export class AccessRecorder {
       outcome,
       reason,
       clientIp: this.req.socket.remoteAddress ?? null,
+      renderHash: this.rendering?.hash ?? null,
+      renderSource: this.rendering?.source ?? null,
     });
   }
 }

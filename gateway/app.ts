@@ -56,7 +56,7 @@ async function serve(deps: GatewayDeps, req: Request, res: Response): Promise<vo
     const query = await authorize(deps, token, target.route, rawQuery);
     const plan = planPacsRequest(target, query);
     const upstream = await fetchFromPacs(deps.pacs, plan, req.get('accept'));
-    if (plan.watermark) await sendWatermarked(req, res, upstream, token, access);
+    if (plan.watermark) await sendWatermarked(req, res, upstream, token, access, plan);
     else await passThrough(req, res, upstream, access);
   } catch (error) {
     refuse(error, res, access, deps.log);
