@@ -35,11 +35,11 @@ export interface ApiDeps {
 const BODY_LIMIT = '16kb';
 
 /** Routes that take a file as their body and check its media type themselves. */
-const FILE_BODY_ROUTES = new Set(['/api/leak-traces']);
+const FILE_BODY_ROUTE = /^\/api\/(leak-traces|incidents\/[^/]+\/leaked-files)$/;
 
 const requireJson: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-  if (req.method === 'POST' && hasBody && !FILE_BODY_ROUTES.has(req.path) && !req.is('application/json')) {
+  if (req.method === 'POST' && hasBody && !FILE_BODY_ROUTE.test(req.path) && !req.is('application/json')) {
     next(new Problem(415, 'Unsupported media type', 'Send the body as application/json.'));
     return;
   }
@@ -95,9 +95,10 @@ export function createApi(deps: ApiDeps): express.Express {
   app.use(studyRoutes(service.studies, deps.config, deps.db));
   app.use(caseRoutes(deps.db, deps.temporal, deps.keys));
   app.use(imageAccessRoutes(deps.db));
-  app.use(leakTraceRoutes({ db: deps.db, pacs: deps.config.pacs ? new DicomwebClient({ ...deps.config.pacs, timeoutMs: 10_000 }) : undefined }));
+  const tracer = { db: deps.db, pacs: deps.config.pacs ? new DicomwebClient({ ...deps.config.pacs, timeoutMs: 10_000 }) : undefined };
+  app.use(leakTraceRoutes(tracer));
   app.use(freezeRoutes(freezes));
-  app.use(incidentRoutes(incidents, deps));
+  app.use(incidentRoutes(incidents, { ...deps, tracer }));
   app.use(sessionRoutes(deps.db));
   app.use(eventRoutes(deps.db, deps.log));
   // Last before 404: the web app never shadows an API route.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { LeakTrace, LeakTraceMatch } from '../contracts/leak-trace.js';
+import express from 'express';
+import { LEAK_TRACE_MAX_BYTES, RENDERED_LEAK_MEDIA_TYPES, type LeakTrace, type LeakTraceMatch } from '../contracts/leak-trace.js';
 import type { Db } from '../db/client.js';
 import { PacsUnavailableError, type DicomwebClient } from '../pacs/dicomweb-client.js';
 import { hammingDistance, leakedImageHashes, renderHashOfImageArea } from '../tracing/rendered-hash.js';
@@ -56,6 +57,26 @@ export function sha256Hex(bytes: Buffer): string {
 /** The file could not be decoded as an image. */
 export function notAnImage(): Problem {
   return new Problem(400, 'File not an image', 'The file could not be decoded as a JPEG or PNG image; nothing was recorded.', { reason: 'FILE_NOT_AN_IMAGE' });
+}
+
+/** The file as sent, up to the limit (413 beyond, from the body parser); never parsed as anything else. */
+export const rawLeakedFile = express.raw({ type: () => true, limit: LEAK_TRACE_MAX_BYTES });
+
+/** What kind of leak the body's media type says it is (parameters aside); 415 for any other type. */
+export function leakedFileKind(contentType: string | undefined): 'rendered' {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if ((RENDERED_LEAK_MEDIA_TYPES as readonly string[]).includes(type)) return 'rendered';
+  throw new Problem(415, 'Unsupported media type', `Send the leaked file as ${RENDERED_LEAK_MEDIA_TYPES.join(' or ')}; nothing was recorded.`, {
+    reason: 'UNSUPPORTED_LEAK_TYPE',
+  });
+}
+
+/** A leaked file, as the raw body parser left it, traced by its kind. */
+export async function traceLeakedFile(deps: LeakTracerDeps, body: unknown, contentType: string | undefined): Promise<LeakTrace> {
+  leakedFileKind(contentType);
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+  if (bytes.length === 0) throw notAnImage();
+  return traceLeakedImage(deps, bytes);
 }
 
 /** Traces a leaked rendered image (JPEG or PNG bytes). Throws FILE_NOT_AN_IMAGE (400) or PACS_UNAVAILABLE (503). */

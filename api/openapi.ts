@@ -317,10 +317,21 @@ export function routeTable(maxDurationMinutes = 480, breakGlassMaxMinutes = 60):
         params: [incidentIdParam],
       },
     },
+    '/api/incidents/{id}/leaked-files': {
+      post: {
+        summary:
+          'Trace a leaked file for the incident (security and privacy officers): traced as POST /api/leak-traces does; what it matched is ' +
+          'recorded on the incident (incident.leak-traced) and adds its study, patient and viewer to the scope',
+        fileBody: { mediaTypes: RENDERED_LEAK_MEDIA_TYPES, maxBytes: LEAK_TRACE_MAX_BYTES },
+        response: [200, incidentViewSchema.extend({ trace: leakTraceSchema })],
+        params: [incidentIdParam],
+      },
+    },
     '/api/incidents/{id}/report': {
       get: {
         summary:
-          'The investigation report from the records: every access to the affected studies and patients in the window (format=json, html or pdf; lang=en or zh)',
+          'The investigation report from the records: every access to the affected studies and patients in the window ' +
+          '(format=json, html or pdf; lang=en or zh)',
         response: [200, incidentReportSchema],
         params: [incidentIdParam, ...['format', 'lang'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))],
       },

@@ -6,6 +6,8 @@ import { renderReportPdf } from '../../audit/incident-report/report-pdf.js';
 import { assembleTeamInputSchema, declareIncidentInputSchema, incidentIdSchema, notifyInputSchema, signOffInputSchema } from '../../contracts/incident.js';
 import type { Db } from '../../db/client.js';
 import { judgeCaseAccess } from '../../domain/permissions.js';
+import { judgeIncidentAct } from '../../domain/incident.js';
+import { leakedFileKind, rawLeakedFile, traceLeakedFile, type LeakTracerDeps } from '../leak-tracer.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import type { Client } from '@temporalio/client';
 import type { IncidentService } from '../incident-service.js';
@@ -16,7 +18,7 @@ import { principalOf } from './access-requests.js';
 const reportQuerySchema = z.object({ format: z.enum(['json', 'html', 'pdf']).default('json'), lang: z.enum(['en', 'zh']).default('en') }).strict();
 
 /** Incidents: declared by security officers, run by security and privacy officers, read by auditors too. */
-export function incidentRoutes(incidents: IncidentService, deps: { db: Db; temporal: Client; keys: SigningKeyStore }): Router {
+export function incidentRoutes(incidents: IncidentService, deps: { db: Db; temporal: Client; keys: SigningKeyStore; tracer: LeakTracerDeps }): Router {
   const router = Router();
   const idOf = (raw: unknown) => parseOr400(incidentIdSchema, raw);
 
@@ -50,6 +52,32 @@ export function incidentRoutes(incidents: IncidentService, deps: { db: Db; tempo
     const { comment } = parseOr400(signOffInputSchema, req.body);
     res.json(await incidents.signOff(principalOf(req), idOf(req.params.id), comment));
   });
+
+  // A leaked file traced for the incident: what it matched is recorded on it and widens its scope.
+  router.post(
+    '/api/incidents/:id/leaked-files',
+    // Authorized and typed before a byte of the file is read.
+    (req, _res, next) => {
+      idOf(req.params.id);
+      throwIfRejected(judgeIncidentAct(principalOf(req), { closed: false }));
+      leakedFileKind(req.get('content-type'));
+      next();
+    },
+    rawLeakedFile,
+    async (req, res) => {
+      const trace = await traceLeakedFile(deps.tracer, req.body, req.get('content-type'));
+      const m = trace.matched;
+      const view = await incidents.recordTrace(principalOf(req), idOf(req.params.id), {
+        fileSha256: trace.fileSha256,
+        kind: trace.kind,
+        matched: m
+          ? { servingId: m.servingId, grantId: m.grantId, username: m.username, occurredAt: m.occurredAt, study: m.study, instance: m.instance }
+          : null,
+        detail: trace.detail,
+      });
+      res.json({ ...view, trace });
+    },
+  );
 
   router.get('/api/incidents/:id/report', async (req, res) => {
     const id = idOf(req.params.id);

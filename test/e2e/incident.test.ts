@@ -14,6 +14,7 @@ import { startApi, type ApiHarness } from '../support/api-harness.js';
 import { auditCli } from '../support/audit-cli.js';
 import { pacsEnv, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 import { capturedMail } from '../support/smtp-capture.js';
+import { leakedCopy } from '../support/leak-degradations.js';
 
 // Incidents (issue 11): declared with a scope, clocks that remind and escalate, containment by
 // freezes, notifications through the outbox and a real SMTP server, an investigation report
@@ -225,11 +226,11 @@ describe('an incident', () => {
     expect(exported.status).toBe(200);
     const keys = (await api.call('GET', '/.well-known/audit-keys.json')).body;
     const bundle = exported.body as SignedIncidentBundle;
-    // Everything up to the export: the three above, and the refusals once the freeze stood.
+    // Everything up to the export: the three above, the polls while the freeze took hold, and its refusal.
     await gateway.journal.flush();
     const now = await api.db.gatewayAccessRecord.findMany({ where: { grantId: mine.id }, orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] });
     expect(now.length).toBeGreaterThan(3);
-    expect(now.slice(3).every((r) => r.outcome === 'refused')).toBe(true);
+    expect(now.at(-1)!.outcome).toBe('refused');
     expect(bundle.bundle.report.accesses.map((a) => a.servingId)).toEqual(now.map((r) => r.id));
     expect(await verifyIncidentBundle(bundle, keys)).toEqual({ ok: true, problems: [] });
     const tampered = structuredClone(bundle);
@@ -277,6 +278,39 @@ describe('an incident', () => {
     const team = await act(id, 'team', 'sec.grace', { members: ['sec.grace', 'priv.dave'] });
     expect(clock(team.body, 'team')).toMatchObject({ status: 'MISSED' });
     expect(clock(team.body, 'team').doneAt).not.toBeNull();
+  });
+
+  it('traces a leaked rendered image to its viewer and grant, records it, and widens its scope to what it matched', async () => {
+    const grant = await activeGrant(OTHER_VIEWER, OTHER_STUDY, OTHER_PATIENT);
+    const rendered = await fetch(`${gateway.url}/dicom-web/studies/${OTHER_STUDY}/series/${OTHER_STUDY}.1/instances/${OTHER_STUDY}.1.1/rendered`, {
+      headers: { authorization: `Bearer ${grant.token}` },
+    });
+    expect(rendered.status).toBe(200);
+    const leaked = await leakedCopy(Buffer.from(await rendered.arrayBuffer()));
+    await gateway.journal.flush();
+    const serving = await api.db.gatewayAccessRecord.findFirstOrThrow({ where: { grantId: grant.id, route: 'wado:rendered' } });
+
+    // Declared with nothing but the file: the trace says whose copy it is.
+    const declared = await declare({ title: 'A screenshot without its band', scope: {} });
+    expect(declared.status, JSON.stringify(declared.body)).toBe(201);
+    const id = declared.body.id as string;
+    const upload = (body: Buffer, type: string, token = grace) =>
+      fetch(`${api.url}/api/incidents/${id}/leaked-files`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body: new Uint8Array(body),
+      });
+    expect((await upload(leaked, 'image/jpeg', await api.login(OTHER_VIEWER))).status).toBe(403);
+    expect((await upload(Buffer.from('not an image'), 'image/png')).status).toBe(400);
+    const traced = await upload(leaked, 'image/jpeg');
+    const body = (await traced.json()) as Record<string, any>;
+    expect(traced.status, JSON.stringify(body)).toBe(200);
+    expect(body.trace.matched).toMatchObject({ servingId: serving.id, grantId: grant.id, username: OTHER_VIEWER });
+    expect(body.traces).toEqual([
+      expect.objectContaining({ kind: 'rendered', tracedBy: 'sec.grace', matched: expect.objectContaining({ servingId: serving.id }) }),
+    ]);
+    expect(body.scope).toEqual({ patients: [OTHER_PATIENT], studies: [OTHER_STUDY], users: [OTHER_VIEWER] });
+    expect(await api.db.auditEvent.count({ where: { accessRequestId: id, type: 'incident.leak-traced' } })).toBe(1);
   });
 
   it('is refused to anyone but a security officer, and on bad input changes nothing', async () => {

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leakTraceSchema } from '../../contracts/leak-trace.js';
-import { imageAreaHeight } from '../../tracing/rendered-layout.js';
 import { ensureClinician, startApi, STUDY_A, type ApiHarness } from '../support/api-harness.js';
 import { grantAndToken, startGateway, type GatewayHarness } from '../support/gateway-harness.js';
-import { phantomJpeg } from '../support/leak-degradations.js';
+import { leakedCopy, phantomJpeg } from '../support/leak-degradations.js';
 
 // A rendered image that leaked, traced back through the real system: the real gateway in
 // front of the run's Orthanc marks each serving, and POST /api/leak-traces names the serving
@@ -49,18 +47,7 @@ async function view(token: string): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer());
 }
 
-/** As a leaker would pass it on: the band cropped off, scaled to 40%, re-encoded at JPEG quality 40. */
-async function degrade(image: Buffer): Promise<Buffer> {
-  const { width = 0, height = 0 } = await sharp(image).metadata();
-  const cropped = await sharp(image)
-    .extract({ left: 0, top: 0, width, height: imageAreaHeight(width, height) })
-    .png()
-    .toBuffer();
-  return sharp(cropped)
-    .resize({ width: Math.round(width * 0.4) })
-    .jpeg({ quality: 40 })
-    .toBuffer();
-}
+const degrade = leakedCopy;
 
 function trace(body: Buffer, token: string, contentType = 'image/jpeg') {
   return fetch(`${api.url}/api/leak-traces`, {

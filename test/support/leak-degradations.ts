@@ -118,3 +118,16 @@ export const NOT_SURVIVED: Record<string, Degradation> = {
   ),
   'scaled to 20%, JPEG q30': then(cropBand, scale(0.2), jpeg(30)),
 };
+
+/** As a leaker would pass a rendering on: the band cropped off, scaled to 40%, re-encoded at JPEG quality 40. */
+export async function leakedCopy(image: Buffer): Promise<Buffer> {
+  const { width, height } = await size(image);
+  const cropped = await sharp(image)
+    .extract({ left: 0, top: 0, width, height: imageAreaHeight(width, height) })
+    .png()
+    .toBuffer();
+  return sharp(cropped)
+    .resize({ width: Math.round(width * 0.4) })
+    .jpeg({ quality: 40 })
+    .toBuffer();
+}
