@@ -8,6 +8,8 @@ import { CasePage } from './cases/CasePage';
 import { CaseSearchPage } from './cases/CaseSearchPage';
 import { FreezesPage } from './freezes/FreezesPage';
 import { GrantsPage } from './grants/GrantsPage';
+import { IncidentPage } from './incidents/IncidentPage';
+import { IncidentsPage } from './incidents/IncidentsPage';
 import { MyRequestsPage } from './requests/MyRequestsPage';
 import { ViewerPage } from './requests/ViewerPage';
 import { ReviewQueuePage } from './reviews/ReviewQueuePage';
@@ -103,6 +105,22 @@ export function App() {
             element={
               <RequireRole roles={['security_officer', 'privacy_officer', 'auditor']}>
                 <FreezesPage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="incidents"
+            element={
+              <RequireRole roles={['security_officer', 'privacy_officer', 'auditor']}>
+                <IncidentsPage />
+              </RequireRole>
+            }
+          />
+          <Route
+            path="incidents/:id"
+            element={
+              <RequireRole roles={['security_officer', 'privacy_officer', 'auditor']}>
+                <IncidentPage />
               </RequireRole>
             }
           />

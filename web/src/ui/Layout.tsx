@@ -15,6 +15,7 @@ export function Layout() {
     { to: '/cases', label: t('nav.cases'), show: hasRole(user, 'auditor') },
     { to: '/image-accesses', label: t('nav.accesses'), show: hasRole(user, 'auditor', 'security_officer') },
     { to: '/freezes', label: t('nav.freezes'), show: hasRole(user, 'security_officer', 'privacy_officer', 'auditor') },
+    { to: '/incidents', label: t('incidents.nav'), show: hasRole(user, 'security_officer', 'privacy_officer', 'auditor') },
   ].filter((link) => link.show);
   return (
     <>

@@ -1,0 +1,45 @@
+import { useTranslation } from 'react-i18next';
+import { ApiError } from '../api/client';
+import { useProblemText } from '../ui/status';
+import type { IncidentView, NotificationView } from './queries';
+
+/** What the pages send to the API about an incident: the refusals of each are worded in its own terms. */
+export type IncidentAction = 'declare' | 'team' | 'contain' | 'notify' | 'signOff' | 'trace' | 'report' | 'evidence' | 'read';
+
+/**
+ * A refusal as a sentence about incidents: the action's own wording of the reason, then the
+ * incidents' wording, then the general one.
+ */
+export function useIncidentProblemText(action: IncidentAction): (error: unknown) => string {
+  const { t, i18n } = useTranslation();
+  const general = useProblemText();
+  return (error: unknown) => {
+    const code = error instanceof ApiError ? error.code : undefined;
+    if (code) {
+      for (const key of [`incidents.problems.${action}.${code}`, `incidents.problems.${code}`]) if (i18n.exists(key)) return t(key);
+    }
+    return general(error);
+  };
+}
+
+/** Where an incident came from: declared by a person, or opened by a break-glass that ended unjustified or unreviewed. */
+export function useIncidentOrigin(): (incident: Pick<IncidentView, 'origin'>) => string {
+  const { t, i18n } = useTranslation();
+  return ({ origin }) => {
+    if (origin.kind === 'declared') return t('incidents.origin.declared');
+    const outcome = `breakGlass.retroStatus.${origin.outcome}`;
+    return t('incidents.origin.breakGlass', { outcome: i18n.exists(outcome) ? t(outcome) : origin.outcome });
+  };
+}
+
+/** A notification's recipient in words: an address as it is, a patient reached by the hospital's own service by id. */
+export function useRecipient(): (notification: Pick<NotificationView, 'recipient'>) => string {
+  const { t } = useTranslation();
+  return ({ recipient }) => (recipient.startsWith('patient:') ? t('incidents.notifications.patient', { id: recipient.slice('patient:'.length) }) : recipient);
+}
+
+/** The report's language for the page's: the API renders English and Chinese. */
+export function useReportLanguage(): 'en' | 'zh' {
+  const { i18n } = useTranslation();
+  return (i18n.resolvedLanguage ?? i18n.language).startsWith('zh') ? 'zh' : 'en';
+}
