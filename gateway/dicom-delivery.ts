@@ -77,10 +77,10 @@ export async function sendTaggedDicom(req: Request, res: Response, upstream: glo
     return;
   }
   if (sent === 0) start();
-  // Before the viewer can have the last byte, the close delimiter.
-  access.served();
   const close = Buffer.from(`${sent === 0 ? '' : '\r\n'}--${boundary}--\r\n`, 'latin1');
   access.bytes += close.length;
+  // Recorded before the viewer can have the last bytes, the close delimiter.
+  access.served();
   res.end(close);
 }
 
