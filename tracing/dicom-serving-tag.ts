@@ -46,26 +46,17 @@ export function servingTagSplice(part10: Buffer, mark: ServingMark): Buffer[] {
   const stale = (e: ElementSpan) => e.element === 0x0000 || (isCreator(e) && ours.has(e.element)) || (e.element >= 0x1000 && ours.has(e.element >> 8));
   const kept = elements.filter((e) => !stale(e));
   const slot = freeSlot(kept);
-  const { encoding } = layout;
-  const added = [
-    { element: slot, bytes: encodeText(encoding, SERVING_TAG_GROUP, slot, 'LO', SERVING_TAG_CREATOR) },
-    {
-      element: (slot << 8) | SERVING_TAG_OFFSETS.grantId,
-      bytes: encodeText(encoding, SERVING_TAG_GROUP, (slot << 8) | SERVING_TAG_OFFSETS.grantId, 'LO', values.grantId),
-    },
-    {
-      element: (slot << 8) | SERVING_TAG_OFFSETS.servingId,
-      bytes: encodeText(encoding, SERVING_TAG_GROUP, (slot << 8) | SERVING_TAG_OFFSETS.servingId, 'LO', values.servingId),
-    },
-    {
-      element: (slot << 8) | SERVING_TAG_OFFSETS.servedAt,
-      bytes: encodeText(encoding, SERVING_TAG_GROUP, (slot << 8) | SERVING_TAG_OFFSETS.servedAt, 'DT', values.servedAt),
-    },
-  ];
+  const block = (offset: number) => (slot << 8) | offset;
+  const added = encodeElements(layout.encoding, SERVING_TAG_GROUP, [
+    { element: slot, vr: 'LO', text: SERVING_TAG_CREATOR },
+    { element: block(SERVING_TAG_OFFSETS.grantId), vr: 'LO', text: values.grantId },
+    { element: block(SERVING_TAG_OFFSETS.servingId), vr: 'LO', text: values.servingId },
+    { element: block(SERVING_TAG_OFFSETS.servedAt), vr: 'DT', text: values.servedAt },
+  ]);
   const pieces = [...kept.map((e) => ({ element: e.element, bytes: part10.subarray(e.start, e.end) })), ...added].sort((a, b) => a.element - b.element);
   if (elements.some((e) => e.element === 0x0000)) {
     const groupLength = pieces.reduce((sum, p) => sum + p.bytes.length, 0);
-    pieces.unshift({ element: 0x0000, bytes: encodeUL(encoding, SERVING_TAG_GROUP, 0x0000, groupLength) });
+    pieces.unshift({ element: 0x0000, bytes: encodeGroupLength(layout.encoding, SERVING_TAG_GROUP, groupLength) });
   }
   return [part10.subarray(0, groupStart), ...pieces.map((p) => p.bytes), part10.subarray(groupEnd)];
 }
@@ -126,30 +117,49 @@ function freeSlot(kept: ElementSpan[]): number {
   throw new DicomTraceError('NO_FREE_BLOCK', `Every private block of group ${hex(SERVING_TAG_GROUP)} is taken.`);
 }
 
-/** A text element, padded with a space to an even length (PS3.5 6.2: LO and DT pad with spaces). */
-function encodeText(encoding: DatasetEncoding, group: number, element: number, vr: 'LO' | 'DT', text: string): Buffer {
-  const value = Buffer.from(text.length % 2 ? `${text} ` : text, 'latin1');
-  return encodeShort(encoding, group, element, vr, value);
+/**
+ * Text elements (LO, DT), each padded with a space to an even length (PS3.5 6.2), written
+ * into one allocation: small buffers made one by one cost more than the rest of the mark.
+ * Their VRs have the 16-bit length form in Explicit VR; Implicit VR has tag and 32-bit length.
+ */
+function encodeElements(
+  encoding: DatasetEncoding,
+  group: number,
+  elements: { element: number; vr: 'LO' | 'DT'; text: string }[],
+): { element: number; bytes: Buffer }[] {
+  const sizes = elements.map((e) => 8 + e.text.length + (e.text.length % 2));
+  const out = Buffer.allocUnsafe(sizes.reduce((a, b) => a + b, 0));
+  let p = 0;
+  return elements.map((e, i) => {
+    const start = p;
+    const length = sizes[i]! - 8;
+    out.writeUInt16LE(group, p);
+    out.writeUInt16LE(e.element, p + 2);
+    if (encoding === 'explicit') {
+      out.write(e.vr, p + 4, 'latin1');
+      out.writeUInt16LE(length, p + 6);
+    } else {
+      out.writeUInt32LE(length, p + 4);
+    }
+    out.write(e.text, p + 8, 'latin1');
+    if (e.text.length % 2) out[p + 8 + e.text.length] = 0x20;
+    p += sizes[i]!;
+    return { element: e.element, bytes: out.subarray(start, p) };
+  });
 }
 
-function encodeUL(encoding: DatasetEncoding, group: number, element: number, n: number): Buffer {
-  const value = Buffer.alloc(4);
-  value.writeUInt32LE(n);
-  return encodeShort(encoding, group, element, 'UL', value);
-}
-
-/** An element whose VR has the 16-bit length form in Explicit VR; in Implicit VR, tag and 32-bit length only. */
-function encodeShort(encoding: DatasetEncoding, group: number, element: number, vr: string, value: Buffer): Buffer {
-  const header = Buffer.alloc(8);
-  header.writeUInt16LE(group, 0);
-  header.writeUInt16LE(element, 2);
+/** (gggg,0000) UL. */
+function encodeGroupLength(encoding: DatasetEncoding, group: number, length: number): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeUInt16LE(group, 0);
   if (encoding === 'explicit') {
-    header.write(vr, 4, 'latin1');
-    header.writeUInt16LE(value.length, 6);
+    out.write('UL', 4, 'latin1');
+    out.writeUInt16LE(4, 6);
   } else {
-    header.writeUInt32LE(value.length, 4);
+    out.writeUInt32LE(4, 4);
   }
-  return Buffer.concat([header, value]);
+  out.writeUInt32LE(length, 8);
+  return out;
 }
 
 /** DT in UTC with microseconds and an explicit offset: YYYYMMDDHHMMSS.FFFFFF+0000 (26 characters, the most DT holds). */
