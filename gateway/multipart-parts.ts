@@ -46,9 +46,28 @@ export async function* multipartParts(body: AsyncIterable<Uint8Array>, boundary:
   let bodyChunks: Buffer[] = [];
   let bodyBytes = 0;
 
+  const takeBody = (bytes: Buffer) => {
+    bodyBytes += bytes.length;
+    if (bodyBytes > limits.maxPartBytes) throw new MultipartError(`A part is larger than ${limits.maxPartBytes} bytes.`);
+    bodyChunks.push(bytes);
+  };
+
   for await (const chunk of body) {
     if (state === 'done') continue; // the epilogue
-    pending = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const next = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (state === 'body' && pending.length > 0 && next.length >= delimiter.length - 1) {
+      // Inside a part, what is pending is a short tail that might begin a delimiter. Look at
+      // it with just enough of the new chunk to tell, rather than copy the chunk onto it.
+      const at = Buffer.concat([pending, next.subarray(0, delimiter.length - 1)]).indexOf(delimiter);
+      if (at < 0 || at >= pending.length) {
+        takeBody(pending);
+        pending = next;
+      } else {
+        pending = Buffer.concat([pending, next]);
+      }
+    } else {
+      pending = pending.length ? Buffer.concat([pending, next]) : next;
+    }
     for (;;) {
       if (state === 'preamble') {
         const at = pending.indexOf(delimiter);
@@ -91,11 +110,7 @@ export async function* multipartParts(body: AsyncIterable<Uint8Array>, boundary:
         const at = pending.indexOf(delimiter);
         // Up to the delimiter, or all but a tail that could be its beginning.
         const take = at >= 0 ? at : Math.max(0, pending.length - (delimiter.length - 1));
-        if (take > 0) {
-          bodyBytes += take;
-          if (bodyBytes > limits.maxPartBytes) throw new MultipartError(`A part is larger than ${limits.maxPartBytes} bytes.`);
-          bodyChunks.push(pending.subarray(0, take));
-        }
+        if (take > 0) takeBody(pending.subarray(0, take));
         if (at < 0) {
           pending = pending.subarray(take);
           break;

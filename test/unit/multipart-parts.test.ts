@@ -39,10 +39,23 @@ const tricky = [
 ];
 
 describe('multipartParts', () => {
-  it.each([[[1]], [[2, 3, 5]], [[7, 64]], [[4096]], [[100_000]]])('yields every part whole, whatever the chunking (%j)', async (sizes) => {
-    const parts = await collect(body(tricky, { preamble: 'ignored preamble\r\n', epilogue: 'ignored epilogue' }), sizes);
-    expect(parts.map((p) => p.body)).toEqual(tricky);
-    expect(parts[0]!.headers.get('content-type')).toBe('application/dicom');
+  it.each([[[1]], [[2, 3, 5]], [[7, 64]], [[39, 40, 41, 100, 13]], [[4096]], [[100_000]]])(
+    'yields every part whole, whatever the chunking (%j)',
+    async (sizes) => {
+      const parts = await collect(body(tricky, { preamble: 'ignored preamble\r\n', epilogue: 'ignored epilogue' }), sizes);
+      expect(parts.map((p) => p.body)).toEqual(tricky);
+      expect(parts[0]!.headers.get('content-type')).toBe('application/dicom');
+    },
+  );
+
+  it('yields the same parts for many random chunkings', async () => {
+    const whole = body(tricky, { preamble: 'p\r\n', epilogue: 'e' });
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 90;
+    for (let run = 0; run < 200; run++) {
+      const sizes = Array.from({ length: 16 }, () => 1 + random());
+      expect((await collect(whole, sizes)).map((p) => p.body)).toEqual(tricky);
+    }
   });
 
   it('refuses a body that ends before its close delimiter', async () => {
