@@ -54,10 +54,10 @@ export async function sendTaggedDicom(req: Request, res: Response, upstream: glo
   let sent = 0;
   try {
     for await (const part of multipartParts(upstream.body as ReadableStream<Uint8Array>, boundary, { maxPartBytes: MAX_INSTANCE_BYTES })) {
+      if (res.destroyed) break;
       const partType = part.headers.get('content-type') ?? '';
       if (!isDicom(partType)) throw notTraceable(`The PACS sent a part of type "${partType.slice(0, 80)}", not application/dicom.`);
       const pieces = servingTagSplice(part.body, mark);
-      if (res.destroyed) break;
       if (sent === 0) start();
       const length = pieces.reduce((n, p) => n + p.length, 0);
       send(Buffer.from(`${sent === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Type: ${partType}\r\nContent-Length: ${length}\r\n\r\n`, 'latin1'));
