@@ -77,7 +77,8 @@ function nsPerCall(run: () => Buffer, ms = 300): number {
   }
   return Number(now - started) / calls;
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+// The fastest of the runs: on a shared machine, other processes only ever add time.
+const best = (xs: number[]) => Math.min(...xs);
 const inProcessRows: string[] = [];
 for (const [name, file] of samples) {
   if (readServingTag(addServingTag(file, mark))?.servingId !== mark.servingId) throw new Error(`${name}: the mark does not read back`);
@@ -88,7 +89,7 @@ for (const [name, file] of samples) {
     copy.push(nsPerCall(() => Buffer.from(file)));
     tag.push(nsPerCall(() => addServingTag(file, mark)));
   }
-  const [c, t] = [median(copy), median(tag)];
+  const [c, t] = [best(copy), best(tag)];
   const us = (ns: number) => (ns / 1000).toFixed(1).padStart(9);
   inProcessRows.push(`${name.padEnd(36)} ${String(file.length).padStart(8)} ${us(c)} ${us(t)}   ×${(t / c).toFixed(2)}  (+${us(t - c).trim()} µs)`);
 }
@@ -193,7 +194,7 @@ for (const [name, { untagged, tagged }] of results) {
 process.stdout.write(`
 bench:dicom-tag
 
-(a) per instance, in process (median of 5 interleaved runs of ≥300 ms each)
+(a) per instance, in process (fastest of 5 interleaved runs of ≥300 ms each)
 ${'instance'.padEnd(36)} ${'bytes'.padStart(8)} ${'copy µs'.padStart(9)} ${'mark µs'.padStart(9)}   mark / copy
 ${inProcessRows.join('\n')}
 
