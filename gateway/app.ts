@@ -5,6 +5,7 @@ import { AccessRecorder } from './access-recorder.js';
 import { authorize } from './authorize.js';
 import { webCors } from './cors.js';
 import { passThrough, sendWatermarked } from './delivery.js';
+import { sendTaggedDicom, servesInstances } from './dicom-delivery.js';
 import { parseDicomwebPath } from './dicomweb-route.js';
 import type { GrantStatus } from './grant-status.js';
 import type { PacsClient } from './pacs-client.js';
@@ -24,6 +25,11 @@ export interface GatewayDeps {
   log: Logger;
   /** The web app's origins, whose pages may read answers (CORS); none when absent. */
   webOrigins?: readonly string[];
+  /**
+   * Only for `npm run bench:dicom-tag`'s baseline: DICOM instances pass through unmarked.
+   * Never read from configuration; gateway/main.ts does not set it.
+   */
+  untaggedDicomForBenchmark?: boolean;
 }
 
 /** The DICOMweb reverse proxy. Fails closed: anything it cannot confirm, it refuses. */
@@ -42,7 +48,7 @@ export function createGateway(deps: GatewayDeps): express.Express {
   return app;
 }
 
-/** verify → authorize → plan → proxy or watermark, recording the access either way. */
+/** verify → authorize → plan → proxy, mark or watermark, recording the access either way. */
 async function serve(deps: GatewayDeps, req: Request, res: Response): Promise<void> {
   const [rawPath = '', rawQuery = ''] = req.originalUrl.split(/\?(.*)/s);
   const access = new AccessRecorder(deps, req, res, rawPath);
@@ -57,6 +63,7 @@ async function serve(deps: GatewayDeps, req: Request, res: Response): Promise<vo
     const plan = planPacsRequest(target, query);
     const upstream = await fetchFromPacs(deps.pacs, plan, req.get('accept'));
     if (plan.watermark) await sendWatermarked(req, res, upstream, token, access, plan);
+    else if (servesInstances(target.route) && !deps.untaggedDicomForBenchmark) await sendTaggedDicom(req, res, upstream, token, access);
     else await passThrough(req, res, upstream, access);
   } catch (error) {
     refuse(error, res, access, deps.log);
