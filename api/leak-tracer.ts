@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import express from 'express';
-import { LEAK_TRACE_MAX_BYTES, RENDERED_LEAK_MEDIA_TYPES, type LeakTrace, type LeakTraceMatch } from '../contracts/leak-trace.js';
+import {
+  DICOM_LEAK_MEDIA_TYPE,
+  LEAK_TRACE_MAX_BYTES,
+  LEAKED_DICOM_MAX_BYTES,
+  RENDERED_LEAK_MEDIA_TYPES,
+  type LeakTrace,
+  type LeakTraceMatch,
+} from '../contracts/leak-trace.js';
+import { traceLeakedDicom } from './dicom-leak-tracer.js';
 import type { Db } from '../db/client.js';
 import { PacsUnavailableError, type DicomwebClient } from '../pacs/dicomweb-client.js';
 import { hammingDistance, leakedImageHashes, renderHashOfImageArea } from '../tracing/rendered-hash.js';
@@ -60,22 +68,28 @@ export function notAnImage(): Problem {
 }
 
 /** The file as sent, up to the limit (413 beyond, from the body parser); never parsed as anything else. */
-export const rawLeakedFile = express.raw({ type: () => true, limit: LEAK_TRACE_MAX_BYTES });
+export const rawLeakedFile = express.raw({ type: () => true, limit: LEAKED_DICOM_MAX_BYTES });
 
 /** What kind of leak the body's media type says it is (parameters aside); 415 for any other type. */
-export function leakedFileKind(contentType: string | undefined): 'rendered' {
+export function leakedFileKind(contentType: string | undefined): 'rendered' | 'dicom' {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if ((RENDERED_LEAK_MEDIA_TYPES as readonly string[]).includes(type)) return 'rendered';
-  throw new Problem(415, 'Unsupported media type', `Send the leaked file as ${RENDERED_LEAK_MEDIA_TYPES.join(' or ')}; nothing was recorded.`, {
+  if (type === DICOM_LEAK_MEDIA_TYPE) return 'dicom';
+  const types = [...RENDERED_LEAK_MEDIA_TYPES, DICOM_LEAK_MEDIA_TYPE].join(', ');
+  throw new Problem(415, 'Unsupported media type', `Send the leaked file as ${types}; nothing was recorded.`, {
     reason: 'UNSUPPORTED_LEAK_TYPE',
   });
 }
 
 /** A leaked file, as the raw body parser left it, traced by its kind. */
 export async function traceLeakedFile(deps: LeakTracerDeps, body: unknown, contentType: string | undefined): Promise<LeakTrace> {
-  leakedFileKind(contentType);
+  const kind = leakedFileKind(contentType);
   const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+  if (kind === 'dicom') return traceLeakedDicom(deps.db, bytes, sha256Hex(bytes));
   if (bytes.length === 0) throw notAnImage();
+  // Images have a smaller limit than DICOM files, which share the body parser.
+  if (bytes.length > LEAK_TRACE_MAX_BYTES)
+    throw new Problem(413, 'Payload too large', `A leaked image is at most ${LEAK_TRACE_MAX_BYTES / 1024 / 1024} MiB; nothing was recorded.`);
   return traceLeakedImage(deps, bytes);
 }
 

@@ -18,13 +18,16 @@ export const leakTraceMatchSchema = z.object({
   /** `wado:rendered`, `wado:thumbnail`, `wado:frames-rendered`. */
   route: z.string(),
   purposeOfUse: z.string().nullable(),
-  /** Evidence strength: for a rendered image, standard deviations above chance (see the README, Leak tracing). */
+  /**
+   * Evidence strength: for a rendered image, standard deviations above chance (see the README,
+   * Leak tracing); for a DICOM file, 1 (its tag and the records agree).
+   */
   score: z.number(),
 });
 export type LeakTraceMatch = z.infer<typeof leakTraceMatchSchema>;
 
 export const leakTraceSchema = z.object({
-  /** `rendered` for an image (JPEG, PNG); `dicom` for a DICOM file (not yet traced). */
+  /** `rendered` for an image (JPEG, PNG); `dicom` for a DICOM file. */
   kind: z.enum(['rendered', 'dicom']),
   /** SHA-256 of the file as received (hex): what the audit chain records of it. */
   fileSha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -37,8 +40,13 @@ export const leakTraceSchema = z.object({
 });
 export type LeakTrace = z.infer<typeof leakTraceSchema>;
 
-/** Media types traced as rendered images. Other types get 415 (DICOM: `application/dicom`, to come). */
+/** Media types traced as rendered images (by their serving mark); other types but DICOM get 415. */
 export const RENDERED_LEAK_MEDIA_TYPES = ['image/jpeg', 'image/png'] as const;
 
-/** Largest file accepted (413 beyond): far above any rendering the gateway serves. */
+/** A leaked DICOM Part 10 file, traced by the private block the gateway wrote into it. */
+export const DICOM_LEAK_MEDIA_TYPE = 'application/dicom';
+
+/** Largest image accepted (413 beyond): far above any rendering the gateway serves. */
 export const LEAK_TRACE_MAX_BYTES = 10 * 1024 * 1024;
+/** Largest DICOM file accepted: a large multi-frame instance. */
+export const LEAKED_DICOM_MAX_BYTES = 64 * 1024 * 1024;

@@ -2,7 +2,7 @@ import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrthancServer } from '../../scripts/lib/orthanc-server.js';
 import type { SyntheticStudy } from '../../scripts/lib/synthetic-studies.js';
-import { readServingTag } from '../../tracing/dicom-serving-tag.js';
+import { addServingTag, readServingTag } from '../../tracing/dicom-serving-tag.js';
 import { ensureClinician, startApi, type ApiHarness } from '../support/api-harness.js';
 import { grantAndToken, pacsEnv, startGateway, startPacs, type GatewayHarness } from '../support/gateway-harness.js';
 
@@ -206,5 +206,43 @@ describe('a leaked DICOM file is traced to the right grant and no other', () => 
     expect(response.status).toBe(200);
     expect(body.includes('DICM')).toBe(false);
     expect(body.includes(grantA.id)).toBe(false);
+  });
+});
+
+describe('POST /api/leak-traces with a leaked DICOM file', () => {
+  const trace = async (file: Buffer) => {
+    const response = await fetch(`${api.url}/api/leak-traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await api.login('sec.grace')}`, 'content-type': 'application/dicom' },
+      body: new Uint8Array(file),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+
+  it('names the serving and grant its tag names when the records agree, and nobody for an untagged, forged or non-DICOM file', async () => {
+    const { response, body } = await viaGateway(instancePath(1), grantB.token);
+    const [leaked] = parts(response.headers.get('content-type')!, body);
+    const mark = readServingTag(leaked!)!;
+    await gateway.journal.flush();
+
+    const traced = await trace(leaked!);
+    expect(traced.status, JSON.stringify(traced.body)).toBe(200);
+    expect(traced.body).toMatchObject({
+      kind: 'dicom',
+      matched: { servingId: mark.servingId, grantId: grantB.id, username: TRENT, study: study.studyInstanceUid },
+    });
+
+    // The PACS's own copy carries no tag; a tag rewritten to name another grant is not borne out by the records.
+    const [original] = await viaPacs(instancePath(1));
+    expect((await trace(original!)).body).toMatchObject({ kind: 'dicom', matched: null });
+    const forged = addServingTag(leaked!, { ...mark, grantId: grantA.id });
+    expect(readServingTag(forged)!.grantId).toBe(grantA.id);
+    const refused = await trace(forged);
+    expect(refused.body.matched).toBeNull();
+    expect(refused.body.detail).toMatch(/forged/);
+
+    const notDicom = await trace(Buffer.from('DICM, but not really'));
+    expect(notDicom.status).toBe(400);
+    expect(notDicom.body.reason).toBe('FILE_NOT_DICOM');
   });
 });

@@ -131,7 +131,7 @@ describe('tracing a leaked rendered image', () => {
     expect(never.matched).toBeNull();
   });
 
-  it('refuses what is not an image (400), other types (415), too large (413) and clinicians (403), recording nothing', async () => {
+  it('refuses what is not an image or DICOM (400), other types (415), too large (413) and clinicians (403), recording nothing', async () => {
     const before = await traces();
     const garbage = await trace(Buffer.from('this is not a picture of anything'), officer, 'image/png');
     expect(garbage.status).toBe(400);
@@ -142,8 +142,8 @@ describe('tracing a leaked rendered image', () => {
     expect(empty.status).toBe(400);
 
     const dicom = await trace(Buffer.from('DICM'), officer, 'application/dicom');
-    expect(dicom.status).toBe(415);
-    expect(dicom.headers.get('content-type')).toContain('application/problem+json');
+    expect(dicom.status).toBe(400);
+    expect(await dicom.json()).toMatchObject({ reason: 'FILE_NOT_DICOM' });
     expect((await trace(Buffer.from('{}'), officer, 'application/json')).status).toBe(415);
 
     const huge = await trace(Buffer.alloc(11 * 1024 * 1024), officer, 'image/jpeg');
