@@ -69,6 +69,13 @@ module.exports = {
       to: { path: '^audit/(read|forwarding|evidence)/' },
     },
     {
+      name: 'audit-incident-report-renders-only',
+      comment: 'The report renderers turn a report into HTML or PDF; they read nothing and send nothing.',
+      severity: 'error',
+      from: { path: '^audit/incident-report/' },
+      to: { path: '^(audit/(read|forwarding|evidence|formats)|db|tokens|generated)/' },
+    },
+    {
       name: 'audit-read-reads-only',
       severity: 'error',
       from: { path: '^audit/read/' },
