@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import type { FreezeInput, FreezeView } from '../contracts/freeze.js';
@@ -13,9 +14,9 @@ import { signPrincipalAssertion } from '../tokens/principal-assertion.js';
 import type { SigningKeyStore } from '../tokens/signing-keys.js';
 import { decideLiftUpdate, freezeRecordedUpdate, requestLiftUpdate, type freezeWorkflow } from '../workflows/freeze.js';
 import type { AccessRequestService } from './access-request-service.js';
-import { workflowRejection } from './access-request-service.js';
 import { Problem } from './problem.js';
 import { rejectionProblem, throwIfRejected } from './rejection-status.js';
+import { sendUpdate, startRecorded } from './workflow-messages.js';
 
 /** Revocations a freeze sends at once: enough to stop thousands of grants in minutes, few enough for the database and Temporal. */
 const REVOKE_CONCURRENCY = 8;
@@ -67,21 +68,11 @@ export class FreezeService {
     const freeze = { id, scope: input.scope as FreezeScope, value: 'value' in input ? input.value : null, reason: input.reason };
     const frozenAt = Date.now();
     const start = { freeze, by: principal, frozenAt };
-    try {
-      await this.deps.temporal.workflow.executeUpdateWithStart(freezeRecordedUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof freezeWorkflow>('freezeWorkflow', {
-          workflowId: id,
-          taskQueue: this.deps.config.temporal.taskQueue,
-          args: [{ ...start, assertion: await this.vouch(principal, id, 'freeze', start) }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        }),
-      });
-    } catch (error) {
-      const rejection = workflowRejection(error);
-      if (rejection) throw rejectionProblem(rejection);
-      throw error;
-    }
+    await startRecorded<typeof freezeWorkflow>(this.deps.temporal, freezeRecordedUpdate as UpdateDefinition<unknown, []>, 'freezeWorkflow', {
+      id,
+      taskQueue: this.deps.config.temporal.taskQueue,
+      args: [{ ...start, assertion: await this.vouch(principal, id, 'freeze', start) }],
+    });
     this.deps.log.warn({ freezeId: id, scope: freeze.scope, frozenBy: principal.username }, 'access frozen');
     return freezeView(await this.row(id));
   }
@@ -97,7 +88,7 @@ export class FreezeService {
     throwIfRejected(judgeLiftRequest(principal, { lifted: row.liftedAt !== null, pendingLift: row.liftRequestedBy !== null }));
     await this.assertParticipantNotFrozen(principal);
     const message = { by: principal, liftId: randomUUID(), reason };
-    await this.send(id, () => this.deps.temporal.workflow.getHandle<typeof freezeWorkflow>(id), requestLiftUpdate, 'requestLift', principal, message);
+    await this.send(id, requestLiftUpdate, 'requestLift', principal, message);
     this.deps.log.warn({ freezeId: id, by: principal.username }, 'lift of a freeze asked for');
     return freezeView(await this.row(id));
   }
@@ -111,29 +102,20 @@ export class FreezeService {
     throwIfRejected(judgeLiftDecision(principal, { lifted: row.liftedAt !== null, liftRequestedBy: asker }, decision));
     await this.assertParticipantNotFrozen(principal);
     const message = { by: principal, decision, ...(comment ? { comment } : {}) };
-    await this.send(id, () => this.deps.temporal.workflow.getHandle<typeof freezeWorkflow>(id), decideLiftUpdate, 'decideLift', principal, message);
+    await this.send(id, decideLiftUpdate, 'decideLift', principal, message);
     this.deps.log.warn({ freezeId: id, by: principal.username, decision }, 'lift of a freeze decided');
     return freezeView(await this.row(id));
   }
 
-  private async send<M extends object>(
+  private async send(
     id: string,
-    handle: () => ReturnType<Client['workflow']['getHandle']>,
     update: typeof requestLiftUpdate | typeof decideLiftUpdate,
     action: AssertedAction,
     principal: Principal,
-    message: M,
+    message: object,
   ): Promise<void> {
     const assertion = await this.vouch(principal, id, action, message);
-    try {
-      await handle().executeUpdate(update as typeof requestLiftUpdate, { args: [{ ...message, assertion } as never] });
-    } catch (error) {
-      const rejection = workflowRejection(error);
-      if (rejection) throw rejectionProblem(rejection);
-      if (error instanceof WorkflowNotFoundError)
-        throw rejectionProblem(new Rejection('NOT_ACTIVE', `The freeze ${id} has no running workflow (lifted, or ended abnormally); nothing was changed.`));
-      throw error;
-    }
+    await sendUpdate(this.deps.temporal, id, update as UpdateDefinition<unknown, [never]>, { ...message, assertion }, 'freeze');
   }
 
   /**

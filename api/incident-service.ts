@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { affectedRecords } from '../audit/read/incident-scope.js';
 import { incidentReport } from '../audit/read/incident-report.js';
@@ -25,10 +26,10 @@ import {
   type TraceMessage,
   type incidentWorkflow,
 } from '../workflows/incident.js';
-import { workflowRejection } from './access-request-service.js';
 import type { FreezeService } from './freeze-service.js';
 import { Problem } from './problem.js';
 import { rejectionProblem, throwIfRejected } from './rejection-status.js';
+import { sendUpdate, startRecorded } from './workflow-messages.js';
 
 /** How far back a declared incident's report looks when the declaration does not say. */
 const DEFAULT_WINDOW_MS = 30 * 86_400_000;
@@ -74,21 +75,11 @@ export class IncidentService {
       declaredAt,
       policy: this.deps.config.incidents.clocks,
     };
-    try {
-      await this.deps.temporal.workflow.executeUpdateWithStart(incidentRecordedUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof incidentWorkflow>('incidentWorkflow', {
-          workflowId: id,
-          taskQueue: this.deps.config.temporal.taskQueue,
-          args: [{ ...start, assertion: await this.vouch(principal, id, 'declareIncident', start) }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        }),
-      });
-    } catch (error) {
-      const rejection = workflowRejection(error);
-      if (rejection) throw rejectionProblem(rejection);
-      throw error;
-    }
+    await startRecorded<typeof incidentWorkflow>(this.deps.temporal, incidentRecordedUpdate as UpdateDefinition<unknown, []>, 'incidentWorkflow', {
+      id,
+      taskQueue: this.deps.config.temporal.taskQueue,
+      args: [{ ...start, assertion: await this.vouch(principal, id, 'declareIncident', start) }],
+    });
     this.deps.log.warn({ incidentId: id, declaredBy: principal.username }, 'incident declared');
     return incidentView(await this.row(id));
   }
@@ -205,16 +196,6 @@ export class IncidentService {
 
   private async send(id: string, update: { name: string }, action: AssertedAction, principal: Principal, message: object): Promise<void> {
     const assertion = await this.vouch(principal, id, action, message);
-    try {
-      await this.deps.temporal.workflow
-        .getHandle<typeof incidentWorkflow>(id)
-        .executeUpdate(update as typeof signOffUpdate, { args: [{ ...message, assertion } as never] });
-    } catch (error) {
-      const rejection = workflowRejection(error);
-      if (rejection) throw rejectionProblem(rejection);
-      if (error instanceof WorkflowNotFoundError)
-        throw rejectionProblem(new Rejection('NOT_ACTIVE', `The incident ${id} has no running workflow (closed, or ended abnormally); nothing was changed.`));
-      throw error;
-    }
+    await sendUpdate(this.deps.temporal, id, update as UpdateDefinition<unknown, [never]>, { ...message, assertion }, 'incident');
   }
 }

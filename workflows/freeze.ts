@@ -1,12 +1,10 @@
-import { ApplicationFailure, allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Principal } from '../domain/access-request.js';
 import { judgeFreeze, judgeLiftDecision, judgeLiftRequest, type FreezeScope } from '../domain/freeze.js';
-import type { Rejection } from '../domain/review-rejection.js';
 import type { FreezeRecordActivities } from '../activities/freezes/records.js';
-import type { createPrincipalActivities } from '../activities/principals.js';
-import type { AssertedAction, AssertionCheck } from '../contracts/principal-assertion.js';
 import type { Asserted } from './messages.js';
 import { signingTaskQueue } from './background-jobs.js';
+import { notVouched, refuse, voucher } from './vouching.js';
 
 // One freeze, from the moment a security officer imposes it to the moment two people lift
 // it: recorded first (the gateway and the API refuse from then on), then every matching
@@ -56,19 +54,6 @@ const records = proxyActivities<FreezeRecordActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 ms', maximumInterval: '10 seconds' },
 });
-const principals = proxyActivities<ReturnType<typeof createPrincipalActivities>>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 ms', maximumInterval: '10 seconds' },
-});
-
-function refuse(rejection: Rejection | undefined): void {
-  if (rejection) throw ApplicationFailure.create({ type: rejection.reason, message: rejection.detail, nonRetryable: true });
-}
-
-function notVouched(detail: string): never {
-  throw ApplicationFailure.create({ type: 'UNVERIFIED_PRINCIPAL', message: detail, nonRetryable: true });
-}
-
 export async function freezeWorkflow(input: FreezeWorkflowInput): Promise<string> {
   const revocations = proxyActivities<FreezeRevocationActivities>({
     taskQueue: signingTaskQueue(workflowInfo().taskQueue),
@@ -78,21 +63,11 @@ export async function freezeWorkflow(input: FreezeWorkflowInput): Promise<string
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
   const { freeze } = input;
-  const used = new Set<string>();
   const state: FreezeSnapshot = { recorded: false, revokedGrants: null, liftRequestedBy: null, lifted: false };
   let liftAsker: Principal | null = null;
   let liftId: string | null = null;
 
-  /** The principal the API vouches for as the sender of this exact message, or a refusal. */
-  const vouchedFor = async (action: AssertedAction, claimed: Principal, message: Asserted): Promise<Principal> => {
-    const { assertion, ...body } = message;
-    const check: AssertionCheck = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: freeze.id, action, body } });
-    if (!check.ok) notVouched(`${check.reason}: ${check.detail}`);
-    if (used.has(check.jti)) notVouched('ASSERTION_REPLAYED: This assertion has been used before.');
-    if (check.principal.username !== claimed.username) notVouched('ASSERTION_MISMATCH: The assertion names another principal than the message.');
-    used.add(check.jti);
-    return check.principal;
-  };
+  const vouchedFor = voucher(freeze.id);
 
   setHandler(freezeSnapshotQuery, () => ({ ...state }));
   setHandler(freezeRecordedUpdate, async () => {

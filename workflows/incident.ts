@@ -1,4 +1,4 @@
-import { ApplicationFailure, allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Principal } from '../domain/access-request.js';
 import {
   CLOCK_ACT,
@@ -14,9 +14,9 @@ import {
 } from '../domain/incident.js';
 import { Rejection } from '../domain/review-rejection.js';
 import type { IncidentActivities } from '../activities/incidents/activities.js';
-import type { createPrincipalActivities } from '../activities/principals.js';
-import type { AssertedAction, AssertionCheck } from '../contracts/principal-assertion.js';
+import type { AssertedAction } from '../contracts/principal-assertion.js';
 import type { Asserted } from './messages.js';
+import { malformed, notVouched, refuse, voucher } from './vouching.js';
 
 // One incident, from its declaration to its close by two people: recorded with its clocks
 // first, then one durable timer at a time through every reminder and deadline, while the
@@ -101,23 +101,6 @@ const delivery = proxyActivities<IncidentActivities>({
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes' },
 });
-const principals = proxyActivities<ReturnType<typeof createPrincipalActivities>>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 ms', maximumInterval: '10 seconds' },
-});
-
-function refuse(rejection: Rejection | undefined): void {
-  if (rejection) throw ApplicationFailure.create({ type: rejection.reason, message: rejection.detail, nonRetryable: true });
-}
-
-function notVouched(detail: string): never {
-  throw ApplicationFailure.create({ type: 'UNVERIFIED_PRINCIPAL', message: detail, nonRetryable: true });
-}
-
-function malformed(what: string): never {
-  throw ApplicationFailure.create({ type: 'MALFORMED_MESSAGE', message: `The ${what} message is not well formed.`, nonRetryable: true });
-}
-
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const hasPrincipal = (m: unknown) => {
   const by = (m as { by?: Principal } | null)?.by;
@@ -126,7 +109,6 @@ const hasPrincipal = (m: unknown) => {
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<string> {
   const { incident, policy, declaredAt } = input;
-  const used = new Set<string>();
   const done: IncidentSnapshot['done'] = { team: false, containment: false, regulator: false, individuals: false };
   let recorded = false;
   let closed = false;
@@ -152,15 +134,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
     return result;
   };
 
-  const vouchedFor = async (action: AssertedAction, message: Asserted & { by: Principal }): Promise<Principal> => {
-    const { assertion, ...body } = message;
-    const check: AssertionCheck = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: incident.id, action, body } });
-    if (!check.ok) notVouched(`${check.reason}: ${check.detail}`);
-    if (used.has(check.jti)) notVouched('ASSERTION_REPLAYED: This assertion has been used before.');
-    if (check.principal.username !== message.by.username) notVouched('ASSERTION_MISMATCH: The assertion names another principal than the message.');
-    used.add(check.jti);
-    return check.principal;
-  };
+  const vouch = voucher(incident.id);
+  const vouchedFor = (action: AssertedAction, message: Asserted & { by: Principal }) => vouch(action, message.by, message);
   const whileOpen = (by: Principal) => refuse(judgeIncidentAct(by, { closed }));
   const notYetRecorded = () => {
     if (!recorded) refuse(new Rejection('NOT_PENDING', 'The incident is not recorded yet.'));
@@ -368,13 +343,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
     origin = { kind: 'break-glass', accessRequestId: parent.workflowId, outcome: facts.outcome };
   } else {
     if (!input.by) notVouched('ASSERTION_MISSING: A declared incident names who declared it.');
-    const { assertion, ...body } = input;
-    const check = await principals.verifyPrincipal({ assertion, subject: { accessRequestId: incident.id, action: 'declareIncident', body } });
-    if (!check.ok) notVouched(`${check.reason}: ${check.detail}`);
-    if (check.principal.username !== input.by.username) notVouched('ASSERTION_MISMATCH: The assertion names another principal than the message.');
-    used.add(check.jti);
-    refuse(judgeDeclare(check.principal));
-    declaredBy = check.principal;
+    declaredBy = await vouch('declareIncident', input.by, input);
+    refuse(judgeDeclare(declaredBy));
     origin = { kind: 'declared' };
   }
   const marks = clockMarks(policy, declaredAt);

@@ -9,24 +9,13 @@ import { StatusBadge } from '../ui/StatusBadge';
 import { useFormat } from '../ui/format';
 import { Empty, ErrorMessage, Loading } from '../ui/status';
 import { useDocumentTitle } from '../ui/useDocumentTitle';
+import { download } from '../ui/download';
 
 /** The Temporal Web UI's page for a case's workflow (its id is the request id). */
 function temporalLink(base: string, caseId: string): string {
   const root = base.replace(/\/+$/, '');
   const namespace = root.includes('/namespaces/') ? root : `${root}/namespaces/default`;
   return `${namespace}/workflows/${encodeURIComponent(caseId)}`;
-}
-
-/** Hands the browser a file: the fetched body as a blob URL, clicked, then released. */
-function download(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function CasePage() {

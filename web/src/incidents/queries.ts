@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ClockView, IncidentView, NotificationView, NotifyInput, TraceView } from '../../../contracts/incident.js';
 import { api, apiResponse, NetworkError, readProblem } from '../api/client';
+import { download } from '../ui/download';
 
 // The incident pages' server state: one list, one detail per incident, and the calls that
 // change an incident. Incidents are not in the event stream, so an open page asks again now
@@ -104,12 +105,5 @@ export async function traceLeakedFile(id: string, file: File, token: string | nu
 /** Hands the browser a file the API answered with (a bearer token cannot ride on a plain link). */
 export async function downloadFrom(path: string, filename: string): Promise<void> {
   const response = await apiResponse(path);
-  const url = URL.createObjectURL(await response.blob());
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  download(await response.blob(), filename);
 }
