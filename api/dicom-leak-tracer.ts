@@ -13,12 +13,14 @@ function notDicom(): Problem {
   return new Problem(400, 'File not DICOM', 'The file is not a DICOM Part 10 file; nothing was recorded.', { reason: 'FILE_NOT_DICOM' });
 }
 
-/** The file's Study Instance UID, as its dataset says. */
-function studyOf(bytes: Buffer): string | undefined {
+/** The file's study, series and instance UIDs, as its dataset says. */
+function uidsOf(bytes: Buffer): { study?: string; series?: string; instance?: string } {
   try {
-    return dicomParser.parseDicom(new Uint8Array(bytes), { untilTag: 'x0020000e' }).string('x0020000d')?.trim() || undefined;
+    const dataset = dicomParser.parseDicom(new Uint8Array(bytes), { untilTag: 'x0020000f' });
+    const uid = (tag: string) => dataset.string(tag)?.trim() || undefined;
+    return { study: uid('x0020000d'), series: uid('x0020000e'), instance: uid('x00080018') };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -34,10 +36,20 @@ export async function traceLeakedDicom(db: Db, bytes: Buffer, fileSha256: string
   }
   if (!mark) return answer('The file carries no serving tag of ours: it did not leave through the gateway, or the tag was removed.');
   const record = await db.gatewayAccessRecord.findUnique({ where: { id: mark.servingId } });
-  const study = studyOf(bytes);
-  if (!record || record.grantId !== mark.grantId || record.outcome !== 'served' || record.route !== 'wado:retrieve' || !study || record.study !== study) {
+  const file = uidsOf(bytes);
+  // A retrieve cut off after some instances went out is recorded refused, yet what went out
+  // was marked and may leak: any retrieve answered 200 with bytes sent counts.
+  const answered = record !== null && record.route === 'wado:retrieve' && record.status === 200 && record.bytes > 0n;
+  // The record names the study, and the series and instance when it was asked for one: the file must be of them.
+  const sameObject =
+    record !== null &&
+    file.study !== undefined &&
+    record.study === file.study &&
+    (record.series === null || record.series === file.series) &&
+    (record.instance === null || record.instance === file.instance);
+  if (!record || !answered || record.grantId !== mark.grantId || !sameObject) {
     return answer(
-      'The file names a serving the records do not bear out (no such serving, another grant, or another study): ' +
+      'The file names a serving the records do not bear out (no such serving, another grant, or another study, series or instance): ' +
         'the tag may have been forged or copied; nobody is named.',
       record ? 1 : 0,
     );
@@ -58,6 +70,6 @@ export async function traceLeakedDicom(db: Db, bytes: Buffer, fileSha256: string
       score: 1,
     },
     candidates: 1,
-    detail: 'The file’s serving tag names this serving, and its record agrees: the same grant, served, for this study.',
+    detail: 'The file’s serving tag names this serving, and its record agrees: the same grant, answered, for this study (series, instance).',
   };
 }

@@ -61,10 +61,11 @@ export class FreezeService {
     if (frozen) throw rejectionProblem(new Rejection('ACCESS_FROZEN', `Your account is frozen (${frozen.id}); others must act on freezes.`));
   }
 
-  async impose(principal: Principal, input: FreezeInput): Promise<FreezeView> {
+  /** `id`: the freeze's id when the caller derives one, so that a repeated call joins the same freeze. */
+  async impose(principal: Principal, input: FreezeInput, options: { id?: string } = {}): Promise<FreezeView> {
     throwIfRejected(judgeFreeze(principal));
     await this.assertParticipantNotFrozen(principal);
-    const id = `fz-${randomUUID()}`;
+    const id = options.id ?? `fz-${randomUUID()}`;
     const freeze = { id, scope: input.scope as FreezeScope, value: 'value' in input ? input.value : null, reason: input.reason };
     const frozenAt = Date.now();
     const start = { freeze, by: principal, frozenAt };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { affectedRecords } from '../audit/read/incident-scope.js';
@@ -30,6 +30,7 @@ import type { FreezeService } from './freeze-service.js';
 import { Problem } from './problem.js';
 import { rejectionProblem, throwIfRejected } from './rejection-status.js';
 import { sendUpdate, startRecorded } from './workflow-messages.js';
+import { derivedUuid } from './request-hash.js';
 
 /** How far back a declared incident's report looks when the declaration does not say. */
 const DEFAULT_WINDOW_MS = 30 * 86_400_000;
@@ -62,9 +63,12 @@ export class IncidentService {
     return row;
   }
 
-  async declare(principal: Principal, input: DeclareIncidentInput): Promise<IncidentView> {
+  /** With an Idempotency-Key, a retry (or a double click) is answered with the incident the first one declared. */
+  async declare(principal: Principal, input: DeclareIncidentInput, idempotencyKey?: string): Promise<{ view: IncidentView; replayed: boolean }> {
     throwIfRejected(judgeDeclare(principal));
-    const id = `inc-${randomUUID()}`;
+    const id = `inc-${idempotencyKey ? derivedUuid('incident', principal.username, idempotencyKey) : randomUUID()}`;
+    const earlier = await loadIncident(this.deps.db, id);
+    if (earlier) return { view: incidentView(earlier), replayed: true };
     const declaredAt = Date.now();
     const windowFrom = input.windowFrom ? Date.parse(input.windowFrom) : declaredAt - DEFAULT_WINDOW_MS;
     if (windowFrom > declaredAt) throw new Problem(400, 'Bad request', 'The window cannot start after the declaration.', { reason: 'VALIDATION' });
@@ -81,7 +85,7 @@ export class IncidentService {
       args: [{ ...start, assertion: await this.vouch(principal, id, 'declareIncident', start) }],
     });
     this.deps.log.warn({ incidentId: id, declaredBy: principal.username }, 'incident declared');
-    return incidentView(await this.row(id));
+    return { view: incidentView(await this.row(id)), replayed: false };
   }
 
   async list(principal: Principal): Promise<IncidentView[]> {
@@ -136,6 +140,9 @@ export class IncidentService {
     if (!targets.length)
       throw rejectionProblem(new Rejection('NOT_PENDING', 'The incident names nothing to freeze yet: trace a leaked file or declare its scope.'));
     const freezeIds = new Set<string>();
+    // Derived from the incident, the target and the containment round: two tabs (or a retry)
+    // containing at once join the same freezes instead of imposing two of each.
+    const round = await this.deps.db.auditEvent.count({ where: { accessRequestId: id, type: 'incident.contained' } });
     const none = { patientId: '', studyInstanceUids: [] as string[], usernames: [] as string[], departmentId: '' };
     const candidate = (t: FreezeTarget) =>
       t.scope === 'patient'
@@ -149,8 +156,13 @@ export class IncidentService {
         freezeIds.add(standing.id);
         continue;
       }
-      const reason = `Incident ${id}: ${row.title}`;
-      const view = await this.deps.freezes.impose(principal, { scope: target.scope as 'patient', value: target.value!, reason });
+      const input = { scope: target.scope as 'patient', value: target.value!, reason: `Incident ${id}: ${row.title}` };
+      const derived = `fz-${derivedUuid('containment', id, String(round), target.scope, target.value!)}`;
+      const view = await this.deps.freezes.impose(principal, input, { id: derived }).catch((error: unknown) => {
+        // That freeze was imposed and lifted within this round: a new one.
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return this.deps.freezes.impose(principal, input);
+        throw error;
+      });
       freezeIds.add(view.id);
     }
     await this.send(id, containUpdate, 'contain', principal, { by: principal, freezeIds: [...freezeIds].sort() });
@@ -158,11 +170,14 @@ export class IncidentService {
     return incidentView(await this.row(id));
   }
 
-  async notify(principal: Principal, id: string, input: NotifyInput): Promise<IncidentView> {
+  /** With an Idempotency-Key, a retry (or a double click) sends nothing twice. */
+  async notify(principal: Principal, id: string, input: NotifyInput, idempotencyKey?: string): Promise<IncidentView> {
     const row = await this.row(id);
+    const notificationId = `ntf-${idempotencyKey ? derivedUuid('notification', id, principal.username, idempotencyKey) : randomUUID()}`;
+    if (idempotencyKey && row.notifications.some((n) => n.id.startsWith(notificationId))) return incidentView(row);
     throwIfRejected(judgeIncidentAct(principal, { closed: row.closedAt !== null }));
     const channel = input.audience === 'regulator' ? 'email' : input.channel;
-    const message = { by: principal, notificationId: `ntf-${randomUUID()}`, audience: input.audience, channel, subject: input.subject, body: input.body };
+    const message = { by: principal, notificationId, audience: input.audience, channel, subject: input.subject, body: input.body };
     await this.send(id, notifyUpdate, 'notify', principal, message);
     this.deps.log.warn({ incidentId: id, by: principal.username, audience: input.audience, channel }, 'incident notification queued');
     return incidentView(await this.row(id));

@@ -24,3 +24,9 @@ export function accessRequestId(requester: string, idempotencyKey: string | unde
   if (!idempotencyKey) return `ar-${random()}`;
   return `ar-${createHash('sha256').update(`${requester}\u0000${idempotencyKey}`).digest('hex').slice(0, 32)}`;
 }
+
+/** A UUID-shaped id that the same parts always give: a retry, a double click or a second tab lands on the same workflow. */
+export function derivedUuid(...parts: string[]): string {
+  const h = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}

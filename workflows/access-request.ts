@@ -15,7 +15,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Principal, ReviewInput, ReviewPolicy, SubmittedRequest } from '../domain/access-request.js';
 import { AccessRequestState, judgeSubmission } from '../domain/review-engine.js';
 import { Rejection } from '../domain/review-rejection.js';
-import { retroStatusOf } from '../domain/break-glass.js';
+import { needsIncident, retroStatusOf } from '../domain/break-glass.js';
 import { DEFAULT_CLOCK_POLICY, type ClockPolicy } from '../domain/incident.js';
 import { incidentWorkflow } from './incident.js';
 import type { createPrincipalActivities } from '../activities/principals.js';
@@ -221,9 +221,9 @@ class AccessRequestRun {
         this.unlessFailed(error),
       );
     }
-    const ended = this.retro.status === 'DENIED' ? 'UNJUSTIFIED' : this.retro.status === 'TIMED_OUT' ? 'UNREVIEWED' : null;
+    const ended = this.retro.status === 'DENIED' ? 'UNJUSTIFIED' : this.retro.status === 'TIMED_OUT' ? 'UNREVIEWED' : 'PENDING';
     // Histories from before incidents replay as they ran.
-    if (ended && !failed() && patched('break-glass-opens-incident')) await this.openIncident(ended);
+    if (ended !== 'PENDING' && needsIncident(ended) && !failed() && patched('break-glass-opens-incident')) await this.openIncident(ended);
   }
 
   /**
@@ -246,7 +246,10 @@ class AccessRequestRun {
             id: `inc-bg-${request.id}`,
             title: `Break-glass ${outcome === 'UNJUSTIFIED' ? 'judged not justified' : 'not reviewed in time'}: ${request.id}`,
             description: `Opened by itself when the review afterwards of break-glass ${request.id} by ${request.requester} ended ${outcome}.`,
-            scope: { patients: [request.patientId], studies: [...request.studyInstanceUids], users: [request.requester] },
+            // The clinician only: containing it freezes them, not the patient, whom others (and the
+            // next emergency) must still be able to see. The report finds the patient through the
+            // grant the clinician used.
+            scope: { patients: [], studies: [], users: [request.requester] },
             windowFrom: openedAt,
           },
           by: null,

@@ -113,6 +113,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
   let recorded = false;
   let closed = false;
   let firstSignOff: Principal | null = null;
+  let containRounds = 0;
+  let containing = false;
   // Record activities run one after another, so the chain sees the incident's steps in the order taken.
   let queue: Promise<unknown> = Promise.resolve();
   const inOrder = <T>(step: () => Promise<T>): Promise<T> => {
@@ -174,17 +176,21 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
     containUpdate,
     async (message) => {
       const by = await vouchedFor('contain', message);
-      refuse(judgeContain(by, { closed, contained: done.containment }));
+      refuse(judgeContain(by, { closed, contained: done.containment || containing }));
+      // Taken before the record's await: a second containment arriving meanwhile is refused.
+      containing = true;
       const at = Date.now();
+      const round = ++containRounds;
       const result = await inOrder(() =>
         records.recordContainment({
           incidentId: incident.id,
+          round,
           by: by.username,
           freezeIds: message.freezeIds,
           at,
           outcome: outcomes('containment', at).containment!,
         }),
-      );
+      ).finally(() => (containing = false));
       if (!result.contained) refuse(new Rejection('NOT_PENDING', `Not contained: no freeze in force stops ${result.uncovered.join(', ')}.`));
       done.containment = true;
       return snapshot();
@@ -265,7 +271,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
       const by = await vouchedFor('traceLeak', message);
       whileOpen(by);
       const m = message.matched;
-      await inOrder(() =>
+      const after = await inOrder(() =>
         records.recordTrace({
           incidentId: incident.id,
           traceId: message.traceId,
@@ -282,6 +288,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
           at: Date.now(),
         }),
       );
+      // A wider scope that no freeze stops yet must be contained again before the incident can close.
+      done.containment = after.contained;
       return snapshot();
     },
     {
@@ -370,6 +378,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
     if (closed) break;
     if (done[CLOCK_ACT[mark.clock]]) continue;
     const dueAt = declaredAt + policy.dueMs[mark.clock];
+    // Behind time (a worker was down): a reminder after its deadline reminds of nothing; the deadline itself still escalates.
+    if (mark.kind === 'reminder' && Date.now() >= dueAt) continue;
     const ids = await inOrder(() =>
       records.recordClockMark({ incidentId: incident.id, clock: mark.clock, kind: mark.kind, index: mark.index, dueAt, at: Date.now() }),
     );

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import { affectedRecords } from '../../audit/read/incident-scope.js';
 import type { Db, DbTransaction } from '../../db/client.js';
 import type { IncidentClock } from '../../domain/incident.js';
@@ -54,6 +55,15 @@ async function queue(tx: DbTransaction, settings: NotificationSettings, out: Out
     if (smtp) toDeliver.push(id);
   }
   return toDeliver;
+}
+
+/** The e-mail of one notification still waiting for SMTP. */
+async function pendingMail(db: Db, incidentId: string, notificationId: string): Promise<string[]> {
+  const rows = await db.incidentNotification.findMany({
+    where: { incidentId, id: { startsWith: notificationId }, status: 'QUEUED', transport: 'smtp' },
+    select: { id: true },
+  });
+  return rows.map((r) => r.id);
 }
 
 export interface QueueNotificationInput {
@@ -131,6 +141,7 @@ export async function deliverNotifications(db: Db, sender: MailSender | null, in
   let lastSentAt = 0;
   for (const id of input.ids) {
     const row = await db.incidentNotification.findUniqueOrThrow({ where: { id } });
+    if (row.incidentId !== input.incidentId) throw ApplicationFailure.nonRetryable(`Notification ${id} is another incident's.`, 'NOT_THE_INCIDENT_WORKFLOW');
     if (row.status === 'SENT') {
       lastSentAt = Math.max(lastSentAt, row.sentAt!.getTime());
       continue;
@@ -198,6 +209,7 @@ const CLOCK_WORDS: Record<IncidentClock, string> = {
 export async function recordClockMark(db: Db, settings: NotificationSettings, input: RecordClockMarkInput): Promise<string[]> {
   await assertIncidentRun(db, input.incidentId);
   const at = new Date(input.at);
+  const already = (id: string) => `incident:${id}`;
   const due = new Date(input.dueAt).toISOString();
   const reminder = input.kind === 'reminder';
   const out: Outgoing = {
@@ -213,11 +225,18 @@ export async function recordClockMark(db: Db, settings: NotificationSettings, in
       : `Incident ${input.incidentId}: the deadline to ${CLOCK_WORDS[input.clock]} passed at ${due} and it has not been done. This is recorded as missed.`,
     at,
   };
+  // Recorded by an earlier attempt: what it left for SMTP is still in the outbox.
+  if (await db.auditEvent.findUnique({ where: { dedupeKey: already(out.notificationId) }, select: { seq: true } }))
+    return pendingMail(db, input.incidentId, out.notificationId);
+  // The workflow queues its records one after another, so an act that met the clock just
+  // before its deadline is in the database by now: nothing to remind of, nothing missed.
+  const clock = await db.incidentClock.findUniqueOrThrow({ where: { incidentId_clock: { incidentId: input.incidentId, clock: input.clock } } });
+  if (clock.status !== 'RUNNING') return [];
   let toDeliver: string[] = [];
   await recordOnce(
     db,
     {
-      dedupeKey: `incident:${out.notificationId}`,
+      dedupeKey: already(out.notificationId),
       type: reminder ? 'incident.clock-reminder' : 'incident.clock-missed',
       actor: 'system',
       accessRequestId: input.incidentId,

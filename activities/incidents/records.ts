@@ -147,8 +147,24 @@ export async function recordTeam(db: Db, input: RecordTeamInput): Promise<boolea
   );
 }
 
+type FreezeRow = { scope: string; value: string | null };
+
+/** The patients, studies and users in `scope` that none of `freezes` stops. */
+function uncoveredTargets(scope: { patients: string[]; studies: string[]; users: string[] }, freezes: FreezeRow[]): string[] {
+  const targets = freezes.map((f) => ({ scope: f.scope as FreezeScope, value: f.value }));
+  const covered = (candidate: Parameters<typeof freezeMatches>[1]) => targets.some((t) => freezeMatches(t, candidate));
+  const none = { patientId: '', studyInstanceUids: [] as string[], usernames: [] as string[], departmentId: '' };
+  return [
+    ...scope.patients.filter((p) => !covered({ ...none, patientId: p })).map((p) => `patient ${p}`),
+    ...scope.studies.filter((s) => !covered({ ...none, studyInstanceUids: [s] })).map((s) => `study ${s}`),
+    ...scope.users.filter((u) => !covered({ ...none, usernames: [u] })).map((u) => `user ${u}`),
+  ];
+}
+
 export interface RecordContainmentInput {
   incidentId: string;
+  /** 1 for the first containment; more when a traced leak widened the scope after it. */
+  round: number;
   by: string;
   freezeIds: string[];
   at: number;
@@ -164,25 +180,18 @@ export async function recordContainment(db: Db, input: RecordContainmentInput): 
   await assertIncidentRun(db, input.incidentId);
   const incident = await db.incident.findUniqueOrThrow({ where: { id: input.incidentId } });
   const freezes = await db.accessFreeze.findMany({ where: { id: { in: input.freezeIds }, liftedAt: null } });
-  const targets = freezes.map((f) => ({ scope: f.scope as FreezeScope, value: f.value }));
-  const covered = (candidate: Parameters<typeof freezeMatches>[1]) => targets.some((t) => freezeMatches(t, candidate));
-  const none = { patientId: '', studyInstanceUids: [] as string[], usernames: [] as string[], departmentId: '' };
-  const uncovered = [
-    ...incident.scopePatients.filter((p) => !covered({ ...none, patientId: p })).map((p) => `patient ${p}`),
-    ...incident.scopeStudies.filter((s) => !covered({ ...none, studyInstanceUids: [s] })).map((s) => `study ${s}`),
-    ...incident.scopeUsers.filter((u) => !covered({ ...none, usernames: [u] })).map((u) => `user ${u}`),
-  ];
+  const uncovered = uncoveredTargets({ patients: incident.scopePatients, studies: incident.scopeStudies, users: incident.scopeUsers }, freezes);
   const scopeSize = incident.scopePatients.length + incident.scopeStudies.length + incident.scopeUsers.length;
   if (uncovered.length || scopeSize === 0) return { contained: false, uncovered: scopeSize === 0 ? ['(the scope is empty)'] : uncovered };
   const at = new Date(input.at);
   await recordOnce(
     db,
     {
-      dedupeKey: `incident:${input.incidentId}:contained`,
+      dedupeKey: `incident:${input.incidentId}:contained:${input.round}`,
       type: 'incident.contained',
       actor: input.by,
       accessRequestId: input.incidentId,
-      payload: { freezeIds: freezes.map((f) => f.id), clock: input.outcome },
+      payload: { freezeIds: freezes.map((f) => f.id), clock: input.outcome, round: input.round },
       occurredAt: at,
     },
     async (tx) => {
@@ -206,10 +215,15 @@ export interface RecordTraceInput {
   at: number;
 }
 
-export async function recordTrace(db: Db, input: RecordTraceInput): Promise<boolean> {
+/**
+ * Records a trace; a match widens the scope. An incident contained before is contained no
+ * longer when the widened scope holds a target no freeze in force stops: it must be contained
+ * again before it can close. Answers whether it is contained after the trace.
+ */
+export async function recordTrace(db: Db, input: RecordTraceInput): Promise<{ contained: boolean }> {
   await assertIncidentRun(db, input.incidentId);
   const at = new Date(input.at);
-  return recordOnce(
+  await recordOnce(
     db,
     {
       dedupeKey: `incident:${input.incidentId}:trace:${input.traceId}`,
@@ -240,19 +254,24 @@ export async function recordTrace(db: Db, input: RecordTraceInput): Promise<bool
       });
       const row = await tx.incident.findUniqueOrThrow({
         where: { id: input.incidentId },
-        select: { scopePatients: true, scopeStudies: true, scopeUsers: true },
+        select: { scopePatients: true, scopeStudies: true, scopeUsers: true, containedAt: true },
       });
       const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
+      const scope = {
+        patients: union(row.scopePatients, input.adds.patients),
+        studies: union(row.scopeStudies, input.adds.studies),
+        users: union(row.scopeUsers, input.adds.users),
+      };
+      const inForce = await tx.accessFreeze.findMany({ where: { liftedAt: null }, select: { scope: true, value: true } });
+      const reopen = row.containedAt !== null && uncoveredTargets(scope, inForce).length > 0;
       await tx.incident.update({
         where: { id: input.incidentId },
-        data: {
-          scopePatients: union(row.scopePatients, input.adds.patients),
-          scopeStudies: union(row.scopeStudies, input.adds.studies),
-          scopeUsers: union(row.scopeUsers, input.adds.users),
-        },
+        data: { scopePatients: scope.patients, scopeStudies: scope.studies, scopeUsers: scope.users, ...(reopen ? { containedAt: null } : {}) },
       });
     },
   );
+  const after = await db.incident.findUniqueOrThrow({ where: { id: input.incidentId }, select: { containedAt: true } });
+  return { contained: after.containedAt !== null };
 }
 
 export interface RecordSignOffInput {

@@ -27,7 +27,7 @@ export function principalOf(req: Request): Principal {
   return principal;
 }
 
-function idempotencyKeyOf(req: Request): string | undefined {
+export function idempotencyKeyOf(req: Request): string | undefined {
   const raw = req.get('Idempotency-Key');
   return raw === undefined ? undefined : parseOr400(idempotencyKeySchema, raw);
 }

@@ -13,7 +13,7 @@ import type { Client } from '@temporalio/client';
 import type { IncidentService } from '../incident-service.js';
 import { parseOr400, Problem } from '../problem.js';
 import { throwIfRejected } from '../rejection-status.js';
-import { principalOf } from './access-requests.js';
+import { idempotencyKeyOf, principalOf } from './access-requests.js';
 
 const reportQuerySchema = z.object({ format: z.enum(['json', 'html', 'pdf']).default('json'), lang: z.enum(['en', 'zh']).default('en') }).strict();
 
@@ -23,8 +23,11 @@ export function incidentRoutes(incidents: IncidentService, deps: { db: Db; tempo
   const idOf = (raw: unknown) => parseOr400(incidentIdSchema, raw);
 
   router.post('/api/incidents', async (req, res) => {
-    const view = await incidents.declare(principalOf(req), parseOr400(declareIncidentInputSchema, req.body));
-    res.status(201).location(`/api/incidents/${view.id}`).json(view);
+    const { view, replayed } = await incidents.declare(principalOf(req), parseOr400(declareIncidentInputSchema, req.body), idempotencyKeyOf(req));
+    res
+      .status(replayed ? 200 : 201)
+      .location(`/api/incidents/${view.id}`)
+      .json(view);
   });
 
   router.get('/api/incidents', async (req, res) => {
@@ -45,7 +48,7 @@ export function incidentRoutes(incidents: IncidentService, deps: { db: Db; tempo
   });
 
   router.post('/api/incidents/:id/notifications', async (req, res) => {
-    res.json(await incidents.notify(principalOf(req), idOf(req.params.id), parseOr400(notifyInputSchema, req.body)));
+    res.json(await incidents.notify(principalOf(req), idOf(req.params.id), parseOr400(notifyInputSchema, req.body), idempotencyKeyOf(req)));
   });
 
   router.post('/api/incidents/:id/sign-offs', async (req, res) => {
@@ -57,10 +60,14 @@ export function incidentRoutes(incidents: IncidentService, deps: { db: Db; tempo
   router.post(
     '/api/incidents/:id/leaked-files',
     // Authorized and typed before a byte of the file is read.
-    (req, _res, next) => {
-      idOf(req.params.id);
+    async (req, _res, next) => {
+      const id = idOf(req.params.id);
       throwIfRejected(judgeIncidentAct(principalOf(req), { closed: false }));
       leakedFileKind(req.get('content-type'));
+      // Before any work on the file (the PACS is asked to render candidates again).
+      const incident = await deps.db.incident.findUnique({ where: { id }, select: { closedAt: true } });
+      if (!incident) throw new Problem(404, 'Not found', `No incident ${id}.`);
+      throwIfRejected(judgeIncidentAct(principalOf(req), { closed: incident.closedAt !== null }));
       next();
     },
     rawLeakedFile,

@@ -28,8 +28,9 @@ export function bundleWorkflowsForReplay(workflowsPath = WORKFLOWS_PATH): Promis
  */
 export function recordedWorkflowId(history: History, fallback: string): string {
   const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  const value = input ? (defaultPayloadConverter.fromPayload(input) as { request?: { id?: unknown } } | undefined) : undefined;
-  return typeof value?.request?.id === 'string' ? value.request.id : fallback;
+  const value = input ? (defaultPayloadConverter.fromPayload(input) as { request?: { id?: unknown }; incident?: { id?: unknown } } | undefined) : undefined;
+  const id = value?.request?.id ?? value?.incident?.id;
+  return typeof id === 'string' ? id : fallback;
 }
 
 /** The status the workflow returned, as recorded in its history. */

@@ -90,8 +90,11 @@ export async function buildIncidentReport(db: Db, incident: IncidentFacts, now =
   };
 }
 
-/** The report of an incident as its rows stand: the API, the CLI and the evidence bundle share it. */
-export function incidentReport(db: Db, row: IncidentRow, now = new Date()): Promise<IncidentReport> {
+/**
+ * The report of an incident as its rows stand: the API, the CLI and the evidence bundle share
+ * it. A closed incident's window ends at its close, so its report no longer changes.
+ */
+export function incidentReport(db: Db, row: IncidentRow, now = row.closedAt ?? new Date()): Promise<IncidentReport> {
   return buildIncidentReport(
     db,
     {

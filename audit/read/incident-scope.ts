@@ -46,10 +46,15 @@ export async function affectedRecords(db: Db, scope: IncidentScopeInput): Promis
     // A request counts for a study only when it named that study (and so the PACS confirmed the patient).
     if (request.studyInstanceUids.some((s) => studies.has(s)) || grantsOfUsers.has(request.id)) patients.add(request.patientId);
   }
-  for (const request of requests) if (patients.has(request.patientId)) request.studyInstanceUids.forEach((s) => studies.add(s));
+  // Every request of every affected patient, those found through a study or a user too: their
+  // grants and studies are the patient's, whoever asked.
+  const ofPatients = patients.size
+    ? await db.accessRequest.findMany({ where: { patientId: { in: [...patients] } }, select: { id: true, patientId: true, studyInstanceUids: true } })
+    : [];
+  for (const request of ofPatients) request.studyInstanceUids.forEach((s) => studies.add(s));
   return {
     patients: sorted(patients),
     studies: sorted(studies),
-    grantIds: sorted(requests.filter((r) => patients.has(r.patientId) || grantsOfUsers.has(r.id)).map((r) => r.id)),
+    grantIds: sorted([...ofPatients.map((r) => r.id), ...grantsOfUsers]),
   };
 }

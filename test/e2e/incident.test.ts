@@ -35,6 +35,7 @@ const OTHER_VIEWER = 'clin.ingo';
 const BG_VIEWER = 'clin.inez';
 const BG_VIEWER_DENIED = 'clin.ines';
 const SECOND_OFFICER = 'sec.ivan';
+const LATE_VIEWER = 'clin.isla';
 
 /** Long enough that nothing fires while a test acts. */
 const SLOW: ClockPolicy = DEFAULT_CLOCK_POLICY;
@@ -56,7 +57,7 @@ beforeAll(async () => {
   api = await startApi(pacsEnv(orthanc));
   api.config.incidents.clocks = SLOW;
   const { db } = api;
-  for (const username of [VIEWER, OTHER_VIEWER, BG_VIEWER, BG_VIEWER_DENIED]) {
+  for (const username of [VIEWER, OTHER_VIEWER, BG_VIEWER, BG_VIEWER_DENIED, LATE_VIEWER]) {
     await db.user.upsert({ where: { username }, create: { username, displayName: username, roles: ['clinician'], departmentId: 'radiology' }, update: {} });
   }
   await db.user.upsert({
@@ -280,13 +281,18 @@ describe('an incident', () => {
     expect(clock(team.body, 'team').doneAt).not.toBeNull();
   });
 
-  it('traces a leaked rendered image to its viewer and grant, records it, and widens its scope to what it matched', async () => {
+  it('traces a leaked rendered image to its viewer and grant, widens its scope, and a leak traced after containment must be contained too', async () => {
     const grant = await activeGrant(OTHER_VIEWER, OTHER_STUDY, OTHER_PATIENT);
-    const rendered = await fetch(`${gateway.url}/dicom-web/studies/${OTHER_STUDY}/series/${OTHER_STUDY}.1/instances/${OTHER_STUDY}.1.1/rendered`, {
-      headers: { authorization: `Bearer ${grant.token}` },
-    });
-    expect(rendered.status).toBe(200);
-    const leaked = await leakedCopy(Buffer.from(await rendered.arrayBuffer()));
+    const laterGrant = await activeGrant(LATE_VIEWER, OTHER_STUDY, OTHER_PATIENT);
+    const render = async (token: string) => {
+      const rendered = await fetch(`${gateway.url}/dicom-web/studies/${OTHER_STUDY}/series/${OTHER_STUDY}.1/instances/${OTHER_STUDY}.1.1/rendered`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(rendered.status).toBe(200);
+      return leakedCopy(Buffer.from(await rendered.arrayBuffer()));
+    };
+    const leaked = await render(grant.token);
+    const leakedLater = await render(laterGrant.token);
     await gateway.journal.flush();
     const serving = await api.db.gatewayAccessRecord.findFirstOrThrow({ where: { grantId: grant.id, route: 'wado:rendered' } });
 
@@ -311,6 +317,20 @@ describe('an incident', () => {
     ]);
     expect(body.scope).toEqual({ patients: [OTHER_PATIENT], studies: [OTHER_STUDY], users: [OTHER_VIEWER] });
     expect(await api.db.auditEvent.count({ where: { accessRequestId: id, type: 'incident.leak-traced' } })).toBe(1);
+
+    // Contained (two tabs at once: one set of freezes), then a second copy is traced to a viewer no freeze stops.
+    const [first, second] = await Promise.all([act(id, 'containment', 'sec.grace'), act(id, 'containment', SECOND_OFFICER)]);
+    expect([first.status, second.status].sort()).toEqual([200, 409]);
+    expect(await api.db.accessFreeze.count({ where: { reason: { startsWith: `Incident ${id}` } } })).toBe(3);
+    const again = await upload(leakedLater, 'image/jpeg');
+    const widened = (await again.json()) as Record<string, any>;
+    expect(widened.trace.matched).toMatchObject({ grantId: laterGrant.id, username: LATE_VIEWER });
+    expect(widened.containment).toBeNull();
+    expect((await act(id, 'sign-offs', 'sec.grace', { comment: 'Too early.' })).status).toBe(409);
+    const recontained = await act(id, 'containment', 'sec.grace');
+    expect(recontained.status, JSON.stringify(recontained.body)).toBe(200);
+    expect(await api.db.accessFreeze.findFirst({ where: { scope: 'user', value: LATE_VIEWER, liftedAt: null } })).not.toBeNull();
+    expect((await act(id, 'sign-offs', 'sec.grace', { comment: 'Both copies contained.' })).status).toBe(200);
   });
 
   it('is refused to anyone but a security officer, and on bad input changes nothing', async () => {
@@ -366,7 +386,8 @@ describe('a break-glass', () => {
       origin: { kind: 'break-glass', accessRequestId: opened.body.id, outcome: 'UNREVIEWED' },
       declaredBy: 'system',
       status: 'OPEN',
-      scope: { patients: [BG_PATIENT], studies: [BG_STUDY], users: [BG_VIEWER] },
+      // The clinician only: containing it must not freeze the patient for everyone else.
+      scope: { patients: [], studies: [], users: [BG_VIEWER] },
     });
     expect(view.clocks).toHaveLength(INCIDENT_CLOCKS.length);
   });

@@ -241,6 +241,10 @@ describe('POST /api/leak-traces with a leaked DICOM file', () => {
     expect(refused.body.matched).toBeNull();
     expect(refused.body.detail).toMatch(/forged/);
 
+    // The block copied into another instance of the same study and series: that serving was of one instance only.
+    const [otherInstance] = await viaPacs(instancePath(2));
+    expect((await trace(addServingTag(otherInstance!, mark))).body.matched).toBeNull();
+
     const notDicom = await trace(Buffer.from('DICM, but not really'));
     expect(notDicom.status).toBe(400);
     expect(notDicom.body.reason).toBe('FILE_NOT_DICOM');

@@ -5,6 +5,7 @@ import { run } from '../../scripts/lib/processes.js';
 import { findOrBuildTemporalCli } from '../../scripts/lib/temporal-cli.js';
 import { signPrincipalAssertion } from '../../tokens/principal-assertion.js';
 import { reviewUpdate } from '../../workflows/messages.js';
+import { DEFAULT_CLOCK_POLICY } from '../../domain/incident.js';
 import { startApi, submission, type ApiHarness } from '../support/api-harness.js';
 
 // `npm run histories:record`: runs each path through the workflow on the real servers and
@@ -19,6 +20,8 @@ let tokens: Record<string, string>;
 beforeAll(async () => {
   api = await startApi({}, (config) => {
     config.policy.reviewWindowMs = 3_000;
+    // The team's clock passes (a reminder, then missed); the others wait until the close.
+    config.incidents.clocks = { dueMs: { ...DEFAULT_CLOCK_POLICY.dueMs, team: 2_000 }, reminderFractions: [0.5] };
   });
   tokens = {};
   for (const name of ['clin.alice', 'sup.carol', 'sup.erin', 'priv.dave', 'sec.grace']) tokens[name] = await api.login(name);
@@ -113,4 +116,48 @@ describe('record workflow histories', () => {
     expect((await api.call('POST', `/api/access-requests/${id}/tokens`, { token: tokens['clin.alice'] })).status).toBe(201);
     await save('expired', id);
   }, 150_000);
+
+  it('break-glass left unreviewed: its window closes and it opens an incident', async () => {
+    api.config.breakGlass.reviewWindowMs = 2_000;
+    const opened = await api.call('POST', '/api/break-glass', {
+      token: tokens['clin.alice'],
+      body: { studyInstanceUids: submission().studyInstanceUids, patientId: submission().patientId, justification: 'recorded emergency, never reviewed' },
+    });
+    api.config.breakGlass.reviewWindowMs = 24 * 3_600_000;
+    expect(opened.status).toBe(201);
+    const id = opened.body.id as string;
+    await expect.poll(() => api.db.incident.findUnique({ where: { id: `inc-bg-${id}` } }), { timeout: 30_000 }).not.toBeNull();
+    await api.call('POST', `/api/access-requests/${id}/revoke`, { token: tokens['sec.grace'], body: { reason: 'recorded scenario' } });
+    await save('break-glass-unreviewed', id);
+  });
+
+  it('incident: declared, its team clock missed, team, containment, regulator and patients notified, closed by two', async () => {
+    const act = (id: string, what: string, who: string, body?: object) =>
+      api.call('POST', `/api/incidents/${id}/${what}`, { token: tokens[who], ...(body ? { body } : {}) });
+    const declared = await api.call('POST', '/api/incidents', {
+      token: tokens['sec.grace'],
+      body: { title: 'Recorded incident', scope: { patients: [submission().patientId] } },
+    });
+    expect(declared.status).toBe(201);
+    const id = declared.body.id as string;
+    await expect
+      .poll(async () => (await api.db.incidentClock.findFirstOrThrow({ where: { incidentId: id, clock: 'team' } })).status, { timeout: 20_000 })
+      .toBe('MISSED');
+    expect((await act(id, 'team', 'priv.dave', { members: ['sec.grace', 'priv.dave'] })).status).toBe(200);
+    expect((await act(id, 'containment', 'sec.grace')).status).toBe(200);
+    expect((await act(id, 'notifications', 'priv.dave', { audience: 'regulator', subject: 'Recorded notification', body: 'Recorded scenario.' })).status).toBe(
+      200,
+    );
+    expect(
+      (await act(id, 'notifications', 'sec.grace', { audience: 'individuals', channel: 'letter', subject: 'About your images', body: 'Recorded scenario.' }))
+        .status,
+    ).toBe(200);
+    expect((await act(id, 'sign-offs', 'sec.grace', { comment: 'Recorded scenario.' })).status).toBe(200);
+    expect((await act(id, 'sign-offs', 'priv.dave', { comment: 'Recorded scenario.' })).status).toBe(200);
+    await save('incident', id);
+    // The freeze the containment imposed stays: lifted by two, so it does not stop later runs.
+    const [freezeId] = (await api.db.incident.findUniqueOrThrow({ where: { id } })).freezeIds;
+    await api.call('POST', `/api/freezes/${freezeId}/lift-request`, { token: tokens['sec.grace'], body: { reason: 'recorded scenario over' } });
+    await api.call('POST', `/api/freezes/${freezeId}/lift-decision`, { token: tokens['priv.dave'], body: { decision: 'approve' } });
+  });
 });

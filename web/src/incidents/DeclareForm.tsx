@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import type { DeclareIncidentInput } from '../../../contracts/incident.js';
@@ -46,8 +46,10 @@ export function DeclareForm() {
   const [scope, setScope] = useState<Record<(typeof SCOPE_FIELDS)[number], string>>({ patients: '', studies: '', users: '' });
   const [windowFrom, setWindowFrom] = useState('');
 
+  // One declaration per form: a double click or a retry after a lost answer declares it once.
+  const idempotencyKey = useRef(crypto.randomUUID());
   const declare = useMutation({
-    mutationFn: (body: DeclareIncidentInput) => api<IncidentView>('/api/incidents', { body }),
+    mutationFn: (body: DeclareIncidentInput) => api<IncidentView>('/api/incidents', { body, headers: { 'Idempotency-Key': idempotencyKey.current } }),
     onSuccess: (view) => void navigate(`/incidents/${encodeURIComponent(view.id)}`),
     onSettled: () => void client.invalidateQueries({ queryKey: incidentKeys.all }),
   });

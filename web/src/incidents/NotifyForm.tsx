@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import { incidentPath, useIncidentChange, type IncidentView, type IndividualChannel, type NotifyInput } from './queries';
@@ -15,10 +15,14 @@ export function NotifyForm({ incident }: { incident: IncidentView }) {
   const [channel, setChannel] = useState<IndividualChannel>('letter');
   const [subject, setSubject] = useState('');
   const [body, setBody] = useState('');
+  // One notification per written message: a double click or a retry sends it once; the next message gets a new key.
+  const idempotencyKey = useRef(crypto.randomUUID());
   const notify = useIncidentChange(
     incident.id,
-    (input: NotifyInput) => api<IncidentView>(incidentPath(incident.id, '/notifications'), { body: input }),
+    (input: NotifyInput) =>
+      api<IncidentView>(incidentPath(incident.id, '/notifications'), { body: input, headers: { 'Idempotency-Key': idempotencyKey.current } }),
     () => {
+      idempotencyKey.current = crypto.randomUUID();
       setSubject('');
       setBody('');
     },
