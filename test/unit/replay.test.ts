@@ -69,10 +69,11 @@ beforeAll(() => {
 });
 
 describe('workflow replay', () => {
-  it('has recorded histories for every way a request ends', () => {
+  it('has recorded histories for every way a request ends, a break-glass that opens an incident, and an incident', () => {
     const paths = ['cancelled', 'denied', 'expired', 'reviewed-then-cancelled', 'revoked', 'timed-out'];
-    // Break-glass came after assertions: it has no run from before them.
-    expect(histories.map((h) => h.name).sort()).toEqual([...paths, 'break-glass', ...paths.map((p) => `before-assertions/${p}`)].sort());
+    // Break-glass and incidents came after assertions: they have no run from before them.
+    const later = ['break-glass', 'break-glass-unreviewed', 'incident'];
+    expect(histories.map((h) => h.name).sort()).toEqual([...paths, ...later, ...paths.map((p) => `before-assertions/${p}`)].sort());
   });
 
   it('replays every recorded history with the current workflow code', async () => {
