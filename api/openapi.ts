@@ -273,6 +273,7 @@ export function routeTable(maxDurationMinutes = 480, breakGlassMaxMinutes = 60):
           "HIPAA's outer bound), each reminded and escalated by e-mail, each recorded as met or missed",
         body: declareIncidentInputSchema,
         response: [201, incidentViewSchema],
+        params: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
       },
       get: { summary: 'Every incident, newest first (security officers, privacy officers, auditors)', response: [200, incidentListSchema] },
     },
@@ -306,7 +307,7 @@ export function routeTable(maxDurationMinutes = 480, breakGlassMaxMinutes = 60):
           'each recorded with time, channel and content',
         body: notifyInputSchema,
         response: [200, incidentViewSchema],
-        params: [incidentIdParam],
+        params: [incidentIdParam, { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
       },
     },
     '/api/incidents/{id}/sign-offs': {

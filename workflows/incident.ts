@@ -115,6 +115,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
   let firstSignOff: Principal | null = null;
   let containRounds = 0;
   let containing = false;
+  const notificationIds = new Set<string>();
   // Record activities run one after another, so the chain sees the incident's steps in the order taken.
   let queue: Promise<unknown> = Promise.resolve();
   const inOrder = <T>(step: () => Promise<T>): Promise<T> => {
@@ -218,6 +219,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
     async (message) => {
       const by = await vouchedFor('notify', message);
       whileOpen(by);
+      // The same notification again (a retry, a second tab with the same Idempotency-Key): sent once.
+      if (notificationIds.has(message.notificationId)) return snapshot();
+      notificationIds.add(message.notificationId);
       const queuedAt = Date.now();
       const queued = await inOrder(() =>
         records.queueNotification({
@@ -231,7 +235,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<st
           at: queuedAt,
         }),
       );
-      if (queued.recipients === 0) refuse(new Rejection('NOT_PENDING', 'Nobody to notify: no affected patient is known from the records yet.'));
+      if (queued.recipients === 0) {
+        // Nothing was sent: the same notification may be tried again once someone is known.
+        notificationIds.delete(message.notificationId);
+        refuse(new Rejection('NOT_PENDING', 'Nobody to notify: no affected patient is known from the records yet.'));
+      }
       const act = message.audience;
       // The act is done when its message is handed over: to the outbox, or accepted by SMTP.
       const finish = async () => {

@@ -333,6 +333,26 @@ describe('an incident', () => {
     expect((await act(id, 'sign-offs', 'sec.grace', { comment: 'Both copies contained.' })).status).toBe(200);
   });
 
+  it('is declared once and notifies once when a double click or a retry sends the same Idempotency-Key', async () => {
+    const key = { 'Idempotency-Key': `declare-${randomUUID()}` };
+    const body = { title: 'Declared from a flaky network', scope: { users: [OTHER_VIEWER] } };
+    const [a, b] = await Promise.all([
+      api.call('POST', '/api/incidents', { token: grace, body, headers: key }),
+      api.call('POST', '/api/incidents', { token: grace, body, headers: key }),
+    ]);
+    expect(a.body.id).toBe(b.body.id);
+    expect([a.status, b.status].sort()).toEqual(expect.arrayContaining([201]));
+    expect(await api.db.incident.count({ where: { id: a.body.id } })).toBe(1);
+    const notify = { audience: 'regulator', subject: `Once only ${a.body.id}`, body: 'Sent once.' };
+    const headers = { 'Idempotency-Key': `notify-${randomUUID()}` };
+    const sent = await Promise.all(
+      [1, 2].map(async () => api.call('POST', `/api/incidents/${a.body.id}/notifications`, { token: grace, body: notify, headers })),
+    );
+    expect(sent.map((r) => r.status)).toEqual([200, 200]);
+    expect(await api.db.incidentNotification.count({ where: { incidentId: a.body.id, audience: 'regulator' } })).toBe(1);
+    await expect.poll(() => capturedMail(inject('mailDir')).filter((m) => m.subject.includes(`Once only ${a.body.id}`)).length, { timeout: 20_000 }).toBe(1);
+  });
+
   it('is refused to anyone but a security officer, and on bad input changes nothing', async () => {
     const before = await api.db.incident.count();
     expect((await declare({ title: 'Not mine to declare', scope: { patients: [PATIENT] } }, await api.login('priv.dave'))).status).toBe(403);
