@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { appendAuditEvent } from '../db/audit-chain.js';
 import express from 'express';
 import {
   DICOM_LEAK_MEDIA_TYPE,
@@ -9,7 +10,7 @@ import {
   type LeakTraceMatch,
 } from '../contracts/leak-trace.js';
 import { traceLeakedDicom } from './dicom-leak-tracer.js';
-import type { Db } from '../db/client.js';
+import { inTransaction, type Db } from '../db/client.js';
 import { PacsUnavailableError, type DicomwebClient } from '../pacs/dicomweb-client.js';
 import { hammingDistance, leakedImageHashes, renderHashOfImageArea } from '../tracing/rendered-hash.js';
 import { imageAreaHeight } from '../tracing/rendered-layout.js';
@@ -218,4 +219,28 @@ function matchOf(c: Candidate, score: number): LeakTraceMatch {
     purposeOfUse: c.purpose_of_use,
     score: Math.round(score * 10) / 10,
   };
+}
+
+/**
+ * A trace on the audit chain, under the matched grant's case (so it shows in that case's
+ * timeline and evidence): who traced, the file's SHA-256 and the serving named. Never the file.
+ */
+export async function recordLeakTrace(db: Db, actor: string, trace: LeakTrace, incidentId?: string): Promise<void> {
+  await inTransaction(db, (tx) =>
+    appendAuditEvent(tx, {
+      dedupeKey: `leak-trace:${randomUUID()}`,
+      type: 'leak.traced',
+      actor,
+      ...(trace.matched?.grantId ? { accessRequestId: trace.matched.grantId } : {}),
+      payload: {
+        kind: trace.kind,
+        fileSha256: trace.fileSha256,
+        matchedServingId: trace.matched?.servingId ?? null,
+        score: trace.matched?.score ?? null,
+        candidates: trace.candidates,
+        ...(incidentId ? { incidentId } : {}),
+      },
+      occurredAt: new Date(),
+    }),
+  );
 }

@@ -140,11 +140,31 @@ export const reportAccessSchema = z.object({
 });
 export type ReportAccess = z.infer<typeof reportAccessSchema>;
 
+/**
+ * The incident itself as the report states it: who declared it (or the break-glass that opened
+ * it), its team and containment, and how it was closed. `signOff` is the first of the two
+ * sign-offs, kept once the incident is closed; `closedBy` names both people who closed it.
+ */
+export const reportIncidentSchema = z.object({
+  declaredBy: z.string(),
+  declaredAt: z.string(),
+  origin: z.union([z.object({ kind: z.literal('declared') }), z.object({ kind: z.literal('break-glass'), accessRequestId: z.string(), outcome: z.string() })]),
+  signOff: z.object({ by: z.string(), at: z.string(), comment: z.string() }).nullable(),
+  closedAt: z.string().nullable(),
+  closedBy: z.array(z.string()),
+  team: z.array(z.string()),
+  containedAt: z.string().nullable(),
+});
+export type ReportIncident = z.infer<typeof reportIncidentSchema>;
+
 /** The investigation report: built from the records, the same in JSON, HTML, PDF and the evidence bundle. */
 export const incidentReportSchema = z.object({
   format: z.literal('imaging-access-review/incident-report@1'),
   incidentId: z.string(),
   title: z.string(),
+  /** CLOSED once two people signed it off: its window then ends at the close. */
+  status: z.enum(['OPEN', 'CLOSED']),
+  incident: reportIncidentSchema,
   generatedAt: z.string(),
   window: z.object({ from: z.string(), to: z.string() }),
   scope: z.object({ patients: z.array(z.string()), studies: z.array(z.string()), users: z.array(z.string()) }),

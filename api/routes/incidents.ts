@@ -7,7 +7,7 @@ import { assembleTeamInputSchema, declareIncidentInputSchema, incidentIdSchema, 
 import type { Db } from '../../db/client.js';
 import { judgeCaseAccess } from '../../domain/permissions.js';
 import { judgeIncidentAct } from '../../domain/incident.js';
-import { leakedFileKind, rawLeakedFile, traceLeakedFile, type LeakTracerDeps } from '../leak-tracer.js';
+import { leakedFileKind, rawLeakedFile, recordLeakTrace, traceLeakedFile, type LeakTracerDeps } from '../leak-tracer.js';
 import type { SigningKeyStore } from '../../tokens/signing-keys.js';
 import type { Client } from '@temporalio/client';
 import type { IncidentService } from '../incident-service.js';
@@ -73,6 +73,8 @@ export function incidentRoutes(incidents: IncidentService, deps: { db: Db; tempo
     rawLeakedFile,
     async (req, res) => {
       const trace = await traceLeakedFile(deps.tracer, req.body, req.get('content-type'));
+      // On the matched grant's case too, as every trace is; the incident records it as its own.
+      await recordLeakTrace(deps.db, principalOf(req).username, trace, idOf(req.params.id));
       const m = trace.matched;
       const view = await incidents.recordTrace(principalOf(req), idOf(req.params.id), {
         fileSha256: trace.fileSha256,

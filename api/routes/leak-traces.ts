@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { LeakTrace } from '../../contracts/leak-trace.js';
-import { appendAuditEvent } from '../../db/audit-chain.js';
-import { inTransaction, type Db } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
 import { judgeAccessLogRead } from '../../domain/permissions.js';
-import { leakedFileKind, rawLeakedFile, traceLeakedFile, type LeakTracerDeps } from '../leak-tracer.js';
+import { leakedFileKind, rawLeakedFile, recordLeakTrace, traceLeakedFile, type LeakTracerDeps } from '../leak-tracer.js';
 import { throwIfRejected } from '../rejection-status.js';
 import { principalOf } from './access-requests.js';
 
@@ -29,22 +27,7 @@ export function leakTraceRoutes(deps: LeakTracerDeps & { db: Db }): Router {
     async (req, res) => {
       const principal = principalOf(req);
       const trace: LeakTrace = await traceLeakedFile(deps, req.body, req.get('content-type'));
-      await inTransaction(deps.db, (tx) =>
-        appendAuditEvent(tx, {
-          dedupeKey: `leak-trace:${randomUUID()}`,
-          type: 'leak.traced',
-          actor: principal.username,
-          ...(trace.matched?.grantId ? { accessRequestId: trace.matched.grantId } : {}),
-          payload: {
-            kind: trace.kind,
-            fileSha256: trace.fileSha256,
-            matchedServingId: trace.matched?.servingId ?? null,
-            score: trace.matched?.score ?? null,
-            candidates: trace.candidates,
-          },
-          occurredAt: new Date(),
-        }),
-      );
+      await recordLeakTrace(deps.db, principal.username, trace);
       res.json(trace);
     },
   );

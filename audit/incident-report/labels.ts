@@ -1,6 +1,33 @@
-// The words of the printed investigation report, in each language it is printed in. Only the
-// report's own headings and labels are translated: recorded values (usernames, statuses,
-// outcomes, reasons) are evidence and are shown exactly as recorded.
+import type { AccessRequestStatus, PurposeOfUse } from '../../domain/access-request.js';
+import type { RetroStatus } from '../../domain/break-glass.js';
+import type { IncidentClock } from '../../domain/incident.js';
+import type { ClockView, IncidentReport, NotificationView, ReportAccess, TraceView } from '../../contracts/incident.js';
+
+// The words of the printed investigation report, in each language it is printed in: its
+// headings and labels, and words for the codes it records (statuses, outcomes, purposes,
+// clocks, channels). A code in words is printed with the code beside it, which is what was
+// recorded; a code with no words here is printed as recorded. Identifiers, names, times and
+// free text (reasons, justifications, comments) are evidence and are never translated.
+
+/** Words for each recorded code, by vocabulary. Typed by the codes, so a new one needs words. */
+export interface ReportCodeWords {
+  incidentStatus: Record<IncidentReport['status'], string>;
+  origin: Record<IncidentReport['incident']['origin']['kind'], string>;
+  /** What the break-glass that opened an incident was found to be, afterwards. */
+  retroStatus: Record<RetroStatus, string>;
+  outcome: Record<ReportAccess['outcome'], string>;
+  requestKind: Record<'review' | 'break-glass', string>;
+  requestStatus: Record<AccessRequestStatus, string>;
+  /** HL7 v3 ActReason codes: the purposes offered, and BTG for break-glass. */
+  purpose: Record<PurposeOfUse | 'BTG', string>;
+  clock: Record<IncidentClock, string>;
+  clockStatus: Record<ClockView['status'], string>;
+  audience: Record<NotificationView['audience'], string>;
+  channel: Record<NotificationView['channel'], string>;
+  transport: Record<NotificationView['transport'], string>;
+  notificationStatus: Record<NotificationView['status'], string>;
+  traceKind: Record<TraceView['kind'], string>;
+}
 
 export const REPORT_LANGS = ['en', 'zh'] as const;
 export type ReportLang = (typeof REPORT_LANGS)[number];
@@ -18,7 +45,24 @@ export interface ReportLabels {
   none: string;
   noneRecorded: string;
   page: (n: number, of: number) => string;
-  sections: { scope: string; summary: string; accesses: string; grants: string; clocks: string; notifications: string; traces: string };
+  sections: { incident: string; scope: string; summary: string; accesses: string; grants: string; clocks: string; notifications: string; traces: string };
+  /** The incident section: its status, origin, team, containment, sign-offs and close. */
+  closure: {
+    status: string;
+    origin: string;
+    originRequest: string;
+    originOutcome: string;
+    declaredBy: string;
+    declaredAt: string;
+    team: string;
+    containedAt: string;
+    signOffBy: string;
+    signOffAt: string;
+    signOffComment: string;
+    closedBy: string;
+    closedAt: string;
+  };
+  codes: ReportCodeWords;
   scope: { patients: string; studies: string; users: string; affectedPatients: string; affectedStudies: string };
   summary: { served: string; refused: string; distinctUsers: string; grants: string; breakGlass: string };
   access: {
@@ -96,6 +140,7 @@ const en: ReportLabels = {
   noneRecorded: 'None recorded.',
   page: (n, of) => `Page ${n} of ${of}`,
   sections: {
+    incident: 'Incident',
     scope: 'Scope, affected patients and studies',
     summary: 'Summary',
     accesses: 'Accesses',
@@ -103,6 +148,59 @@ const en: ReportLabels = {
     clocks: 'Clocks',
     notifications: 'Notifications',
     traces: 'Leak traces',
+  },
+  closure: {
+    status: 'Status',
+    origin: 'Origin',
+    originRequest: 'Break-glass request',
+    originOutcome: 'Break-glass found, afterwards',
+    declaredBy: 'Declared by',
+    declaredAt: 'Declared at (UTC)',
+    team: 'Incident team',
+    containedAt: 'Contained at (UTC)',
+    signOffBy: 'First sign-off by',
+    signOffAt: 'First sign-off at (UTC)',
+    signOffComment: 'First sign-off comment',
+    closedBy: 'Closed by (both sign-offs)',
+    closedAt: 'Closed at (UTC)',
+  },
+  codes: {
+    incidentStatus: { OPEN: 'Open', CLOSED: 'Closed' },
+    origin: { declared: 'Declared by a person', 'break-glass': 'Opened by a break-glass access' },
+    retroStatus: { PENDING: 'Pending', JUSTIFIED: 'Justified', UNJUSTIFIED: 'Not justified', UNREVIEWED: 'Not reviewed in time' },
+    outcome: { served: 'Served', refused: 'Refused' },
+    requestKind: { review: 'Reviewed request', 'break-glass': 'Break-glass (emergency access)' },
+    requestStatus: {
+      PENDING_REVIEW: 'Pending review',
+      ACTIVE: 'Active',
+      EXPIRED: 'Expired',
+      REVOKED: 'Revoked',
+      DENIED: 'Denied',
+      TIMED_OUT: 'Timed out',
+      CANCELLED: 'Cancelled',
+      FAILED: 'Failed',
+    },
+    purpose: {
+      TREAT: 'Treatment',
+      COC: 'Consultation (coordination of care)',
+      HRESCH: 'Healthcare research',
+      TRAIN: 'Teaching (training)',
+      HQUALIMP: 'Quality review (health quality improvement)',
+      BTG: 'Break the glass (emergency)',
+    },
+    clock: {
+      team: 'Team assembled',
+      containment: 'Containment',
+      regulator: 'Regulator notified',
+      individuals: 'Individuals notified',
+      individualsOuter: "Individuals: HIPAA's 60-day outer bound",
+    },
+    clockStatus: { RUNNING: 'Running', MET: 'Met', MISSED: 'Missed', NOT_NEEDED: 'Not needed' },
+    audience: { regulator: 'Regulator', individuals: 'Individual', team: 'Incident team', escalation: 'Escalation' },
+    channel: { email: 'E-mail', letter: 'Letter', sms: 'SMS', app: 'Patient app' },
+    transport: { outbox: 'Outbox (hospital service)', smtp: 'E-mail server (SMTP)' },
+    notificationStatus: { QUEUED: 'Queued', SENT: 'Sent', FAILED: 'Failed' },
+    traceKind: { rendered: 'Rendered image', dicom: 'DICOM file' },
   },
   scope: {
     patients: 'Patients in scope',
@@ -191,6 +289,7 @@ const zh: ReportLabels = {
   noneRecorded: '无记录。',
   page: (n, of) => `第 ${n} 页，共 ${of} 页`,
   sections: {
+    incident: '事件',
     scope: '范围、受影响的患者和检查',
     summary: '摘要',
     accesses: '访问记录',
@@ -198,6 +297,59 @@ const zh: ReportLabels = {
     clocks: '时限',
     notifications: '通知',
     traces: '泄露追踪',
+  },
+  closure: {
+    status: '状态',
+    origin: '来源',
+    originRequest: '破窗访问申请',
+    originOutcome: '破窗访问事后审核结果',
+    declaredBy: '宣布人',
+    declaredAt: '宣布时间（UTC）',
+    team: '事件小组',
+    containedAt: '控制时间（UTC）',
+    signOffBy: '首位签署人',
+    signOffAt: '首次签署时间（UTC）',
+    signOffComment: '首次签署意见',
+    closedBy: '关闭人（两位签署人）',
+    closedAt: '关闭时间（UTC）',
+  },
+  codes: {
+    incidentStatus: { OPEN: '处理中', CLOSED: '已关闭' },
+    origin: { declared: '由人员宣布', 'break-glass': '由一次破窗访问触发' },
+    retroStatus: { PENDING: '待审核', JUSTIFIED: '认定合理', UNJUSTIFIED: '认定不合理', UNREVIEWED: '未按时审核' },
+    outcome: { served: '已放行', refused: '已拒绝' },
+    requestKind: { review: '经审核的申请', 'break-glass': '破窗访问（紧急情况）' },
+    requestStatus: {
+      PENDING_REVIEW: '待审核',
+      ACTIVE: '已生效',
+      EXPIRED: '已过期',
+      REVOKED: '已撤销',
+      DENIED: '已拒绝',
+      TIMED_OUT: '审核超时',
+      CANCELLED: '已撤回',
+      FAILED: '失败',
+    },
+    purpose: {
+      TREAT: '治疗',
+      COC: '会诊（协调诊疗）',
+      HRESCH: '医学研究',
+      TRAIN: '教学（培训）',
+      HQUALIMP: '质量评审（医疗质量改进）',
+      BTG: '破窗访问（紧急情况）',
+    },
+    clock: {
+      team: '组建事件小组',
+      containment: '控制',
+      regulator: '通知监管机构',
+      individuals: '通知当事人',
+      individualsOuter: '当事人通知：HIPAA 60 天最终期限',
+    },
+    clockStatus: { RUNNING: '计时中', MET: '已按时完成', MISSED: '已超时', NOT_NEEDED: '无需执行' },
+    audience: { regulator: '监管机构', individuals: '当事人', team: '事件小组', escalation: '升级' },
+    channel: { email: '电子邮件', letter: '信函', sms: '短信', app: '患者应用' },
+    transport: { outbox: '发件箱（医院服务）', smtp: '邮件服务器（SMTP）' },
+    notificationStatus: { QUEUED: '排队中', SENT: '已发送', FAILED: '发送失败' },
+    traceKind: { rendered: '渲染图像', dicom: 'DICOM 文件' },
   },
   scope: {
     patients: '范围内的患者',

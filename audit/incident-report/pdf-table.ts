@@ -1,5 +1,5 @@
 import type { FontPicker } from './pdf-font-picker.js';
-import type { Cell, Column, Row, RowMark } from './report-sections.js';
+import { partText, type Cell, type Column, type Row, type RowMark } from './report-sections.js';
 
 // A table in the PDF that breaks across pages: each page the table reaches starts with its
 // header row; a row moves whole to the next page when it does not fit; only a row taller than
@@ -90,10 +90,7 @@ export class PdfTable {
   private lines(cells: Cell[]): Line[][] {
     return cells.map((cell) => {
       if (cell.length === 0) return [{ text: this.none, bold: false }];
-      return cell.map((part) => {
-        const value = part.value ?? this.none;
-        return { text: part.label === undefined ? value : `${part.label} ${value}`, bold: part.strong === true };
-      });
+      return cell.map((part) => ({ text: partText(part, this.none), bold: part.strong === true }));
     });
   }
 

@@ -34,6 +34,8 @@ tr.break-glass td:first-child { border-left: 4px double #000; }
 tr.refused td { font-style: italic; }
 strong.mark { letter-spacing: .02em; }
 .k { color: #444; font-size: .9em; }
+/* The recorded code beside its words: evidence, quieter than the words. */
+.code { color: #444; font-size: .85em; }
 .none { color: #444; }
 @page {
   size: A4 landscape;

@@ -23,10 +23,12 @@ function text(value: string | null, none: string): string {
   return value === null ? `<span class="none">${escapeXml(none)}</span>` : `<bdi>${escapeXml(value)}</bdi>`;
 }
 
+/** A label, then the value; a code in words keeps the code beside them, smaller: "Revoked (REVOKED)". */
 function part(p: Part, none: string): string {
   const label = p.label === undefined ? '' : `<span class="k">${escapeXml(p.label)}</span> `;
+  const code = p.code === undefined ? '' : ` <span class="code">(${text(p.code, none)})</span>`;
   const value = p.strong ? `<strong class="mark">${text(p.value, none)}</strong>` : text(p.value, none);
-  return label + value;
+  return label + value + code;
 }
 
 function cell(c: Cell, none: string): string {
@@ -43,8 +45,8 @@ function row(r: Row, none: string): string {
 
 function fieldValues(field: Field, none: string): string {
   if (field.values.length === 0) return text(null, none);
-  if (field.values.length === 1) return text(field.values[0]!, none);
-  return `<ul class="values">${field.values.map((v) => `<li>${text(v, none)}</li>`).join('')}</ul>`;
+  if (field.values.length === 1) return part(field.values[0]!, none);
+  return `<ul class="values">${field.values.map((v) => `<li>${part(v, none)}</li>`).join('')}</ul>`;
 }
 
 function fields(list: Field[], none: string): string {

@@ -4,7 +4,7 @@ import { REPORT_LABELS, type ReportLabels, type ReportLang } from './labels.js';
 import { chooseReportFonts } from './pdf-fonts.js';
 import { registerReportFonts, type FontPicker } from './pdf-font-picker.js';
 import { PdfTable } from './pdf-table.js';
-import { reportSections, type Field, type ReportLayout, type Section } from './report-sections.js';
+import { partText, reportSections, type Field, type ReportLayout, type Section } from './report-sections.js';
 
 // The investigation report as a PDF: A4 landscape (the accesses table has thirteen columns),
 // the same sections as the HTML, "page N of M" and the incident id on every page, and the
@@ -43,9 +43,9 @@ function contentWidth(doc: Doc): number {
   return doc.page.width - doc.page.margins.left - doc.page.margins.right;
 }
 
-/** "Label: value, value": the label in bold, the values as recorded. */
+/** "Label: value, value": the label in bold, the values as recorded (a code in words with the code beside them). */
 function writeField(doc: Doc, fonts: FontPicker, field: Field, none: string): void {
-  const values = field.values.length === 0 ? none : field.values.join(', ');
+  const values = field.values.length === 0 ? none : field.values.map((part) => partText(part, none)).join(', ');
   const label = `${field.label}: `;
   doc.font(fonts.pick(label, true)).fontSize(SIZES.body).fillColor('#000');
   doc.text(label, doc.page.margins.left, doc.y, { width: contentWidth(doc), continued: true });

@@ -9,11 +9,21 @@ import { summarizeReport } from './report-summary.js';
 /** One line inside a cell: an optional label, the recorded value (null: nothing recorded). */
 export interface Part {
   label?: string;
+  /** The recorded value, or the words for a recorded code (then `code` holds the code). */
   value: string | null;
+  /** The code as recorded, printed beside its words as evidence: "Revoked (REVOKED)". */
+  code?: string;
   /** Set on words the reader must not miss (the break-glass marker). */
   strong?: boolean;
 }
 export type Cell = Part[];
+
+/** A part as plain text: what the PDF prints, and what the HTML shows once its markup is read. */
+export function partText(part: Part, none: string): string {
+  const value = part.value ?? none;
+  const coded = part.code === undefined ? value : `${value} (${part.code})`;
+  return part.label === undefined ? coded : `${part.label} ${coded}`;
+}
 
 export interface Column {
   title: string;
@@ -31,12 +41,12 @@ export interface Row {
 export interface Field {
   label: string;
   /** Several values are a list (patients, studies); empty shows "none". */
-  values: string[];
+  values: Part[];
 }
 
 export type Block = { kind: 'fields'; fields: Field[] } | { kind: 'table'; columns: Column[]; rows: Row[] } | { kind: 'note'; text: string };
 
-export type SectionId = 'scope' | 'summary' | 'accesses' | 'grants' | 'clocks' | 'notifications' | 'traces';
+export type SectionId = 'incident' | 'scope' | 'summary' | 'accesses' | 'grants' | 'clocks' | 'notifications' | 'traces';
 export interface Section {
   id: SectionId;
   title: string;
@@ -58,9 +68,57 @@ export interface ReportLayout {
 const one = (value: string | null, label?: string): Part => (label === undefined ? { value } : { label, value });
 const list = (values: string[]): Cell => values.map((value) => one(value));
 
+/**
+ * A recorded code in the report's words, with the code kept beside them. A code with no words
+ * (one recorded before the words were written, or by something else) is shown as recorded.
+ */
+function coded(code: string | null, words: Readonly<Record<string, string>>): Part {
+  if (code === null || !Object.hasOwn(words, code)) return one(code);
+  return { value: words[code]!, code };
+}
+
+const field = (label: string, values: Part[]): Field => ({ label, values });
+
+/** The incident itself: its status and origin, who declared it, its team, containment, sign-offs and close. */
+function incidentSection(report: IncidentReport, labels: ReportLabels): Section {
+  const l = labels.closure;
+  const codes = labels.codes;
+  const { incident } = report;
+  const origin: Field[] = [field(l.origin, [coded(incident.origin.kind, codes.origin)])];
+  if (incident.origin.kind === 'break-glass') {
+    origin.push(field(l.originRequest, [one(incident.origin.accessRequestId)]));
+    origin.push(field(l.originOutcome, [coded(incident.origin.outcome, codes.retroStatus)]));
+  }
+  return {
+    id: 'incident',
+    title: labels.sections.incident,
+    blocks: [
+      {
+        kind: 'fields',
+        fields: [
+          field(l.status, [coded(report.status, codes.incidentStatus)]),
+          ...origin,
+          field(l.declaredBy, [one(incident.declaredBy)]),
+          field(l.declaredAt, [one(incident.declaredAt)]),
+          field(l.team, list(incident.team)),
+          field(l.containedAt, [one(incident.containedAt)]),
+          field(l.signOffBy, [one(incident.signOff?.by ?? null)]),
+          field(l.signOffAt, [one(incident.signOff?.at ?? null)]),
+          field(l.signOffComment, [one(incident.signOff?.comment ?? null)]),
+          field(l.closedBy, list(incident.closedBy)),
+          field(l.closedAt, [one(incident.closedAt)]),
+        ],
+      },
+    ],
+  };
+}
+
 function accessRow(access: ReportAccess, labels: ReportLabels): Row {
   const l = labels.access;
-  const purpose: Cell = access.breakGlass ? [{ value: l.breakGlass, strong: true }, one(access.purposeOfUse)] : [one(access.purposeOfUse)];
+  const codes = labels.codes;
+  const purposeOfUse = coded(access.purposeOfUse, codes.purpose);
+  const purpose: Cell = access.breakGlass ? [{ value: l.breakGlass, strong: true }, purposeOfUse] : [purposeOfUse];
+  const outcome = coded(access.outcome, codes.outcome);
   const marks: RowMark[] = [];
   if (access.breakGlass) marks.push('break-glass');
   if (access.outcome === 'refused') marks.push('refused');
@@ -75,7 +133,7 @@ function accessRow(access: ReportAccess, labels: ReportLabels): Row {
       [one(access.patientId)],
       [one(access.study, l.study), one(access.series, l.series), one(access.instance, l.instance)],
       [one(access.route)],
-      access.reason === null ? [one(access.outcome)] : [one(access.outcome), one(access.reason)],
+      access.reason === null ? [outcome] : [outcome, one(access.reason)],
       [one(access.bytes)],
       [one(access.clientIp)],
       [one(access.gatewayId)],
@@ -95,7 +153,9 @@ export function reportSections(report: IncidentReport, labels: ReportLabels): Re
   const c = labels.clock;
   const n = labels.notification;
   const t = labels.trace;
+  const codes = labels.codes;
   const sections: Section[] = [
+    incidentSection(report, labels),
     {
       id: 'scope',
       title: labels.sections.scope,
@@ -103,11 +163,11 @@ export function reportSections(report: IncidentReport, labels: ReportLabels): Re
         {
           kind: 'fields',
           fields: [
-            { label: labels.scope.patients, values: report.scope.patients },
-            { label: labels.scope.studies, values: report.scope.studies },
-            { label: labels.scope.users, values: report.scope.users },
-            { label: labels.scope.affectedPatients, values: report.affectedPatients },
-            { label: labels.scope.affectedStudies, values: report.affectedStudies },
+            field(labels.scope.patients, list(report.scope.patients)),
+            field(labels.scope.studies, list(report.scope.studies)),
+            field(labels.scope.users, list(report.scope.users)),
+            field(labels.scope.affectedPatients, list(report.affectedPatients)),
+            field(labels.scope.affectedStudies, list(report.affectedStudies)),
           ],
         },
       ],
@@ -119,11 +179,11 @@ export function reportSections(report: IncidentReport, labels: ReportLabels): Re
         {
           kind: 'fields',
           fields: [
-            { label: labels.summary.served, values: [String(summary.served)] },
-            { label: labels.summary.refused, values: [String(summary.refused)] },
-            { label: labels.summary.distinctUsers, values: [String(summary.distinctUsers)] },
-            { label: labels.summary.grants, values: [String(summary.grants)] },
-            { label: labels.summary.breakGlass, values: [String(summary.breakGlass)] },
+            field(labels.summary.served, [one(String(summary.served))]),
+            field(labels.summary.refused, [one(String(summary.refused))]),
+            field(labels.summary.distinctUsers, [one(String(summary.distinctUsers))]),
+            field(labels.summary.grants, [one(String(summary.grants))]),
+            field(labels.summary.breakGlass, [one(String(summary.breakGlass))]),
           ],
         },
       ],
@@ -173,11 +233,11 @@ export function reportSections(report: IncidentReport, labels: ReportLabels): Re
             cells: [
               [one(grant.grantId)],
               [one(grant.requester)],
-              [one(grant.kind)],
-              [one(grant.purposeOfUse)],
+              [coded(grant.kind, codes.requestKind)],
+              [coded(grant.purposeOfUse, codes.purpose)],
               [one(grant.justification)],
               list(grant.approvers),
-              [one(grant.status)],
+              [coded(grant.status, codes.requestStatus)],
               [one(grant.activatedAt)],
               [one(grant.endedAt)],
             ],
@@ -201,9 +261,9 @@ export function reportSections(report: IncidentReport, labels: ReportLabels): Re
           report.clocks.map((clock) => ({
             marks: [],
             cells: [
-              [one(clock.clock)],
+              [coded(clock.clock, codes.clock)],
               [one(clock.dueAt)],
-              [one(clock.status)],
+              [coded(clock.status, codes.clockStatus)],
               [one(clock.doneAt)],
               [one(String(clock.remindersSent))],
               [one(clock.escalatedAt)],
@@ -233,13 +293,13 @@ export function reportSections(report: IncidentReport, labels: ReportLabels): Re
             marks: [],
             cells: [
               [one(note.id)],
-              [one(note.audience)],
+              [coded(note.audience, codes.audience)],
               [one(note.recipient)],
-              [one(note.channel)],
+              [coded(note.channel, codes.channel)],
               [one(note.subject)],
               [one(note.createdAt)],
-              [one(note.transport)],
-              [one(note.status)],
+              [coded(note.transport, codes.transport)],
+              [coded(note.status, codes.notificationStatus)],
               [one(note.sentAt)],
             ],
           })),
@@ -265,7 +325,7 @@ export function reportSections(report: IncidentReport, labels: ReportLabels): Re
             cells: [
               [one(trace.id)],
               [one(trace.fileSha256)],
-              [one(trace.kind)],
+              [coded(trace.kind, codes.traceKind)],
               [one(trace.tracedBy)],
               [one(trace.tracedAt)],
               trace.matched === null
@@ -290,11 +350,11 @@ export function reportSections(report: IncidentReport, labels: ReportLabels): Re
     documentTitle: `${labels.documentTitle} ${report.incidentId}`,
     incidentId: report.incidentId,
     heading: [
-      { label: labels.incident, values: [report.incidentId] },
-      { label: labels.title, values: [report.title] },
-      { label: labels.generatedAt, values: [report.generatedAt] },
-      { label: labels.windowFrom, values: [report.window.from] },
-      { label: labels.windowTo, values: [report.window.to] },
+      field(labels.incident, [one(report.incidentId)]),
+      field(labels.title, [one(report.title)]),
+      field(labels.generatedAt, [one(report.generatedAt)]),
+      field(labels.windowFrom, [one(report.window.from)]),
+      field(labels.windowTo, [one(report.window.to)]),
     ],
     sections,
     noneRecorded: labels.noneRecorded,

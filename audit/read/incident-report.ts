@@ -1,4 +1,4 @@
-import type { ClockView, IncidentReport, NotificationView, TraceView } from '../../contracts/incident.js';
+import type { ClockView, IncidentReport, NotificationView, ReportIncident, TraceView } from '../../contracts/incident.js';
 import type { Db } from '../../db/client.js';
 import { clockViews, notificationViews, traceViews, type IncidentRow } from '../../db/incidents.js';
 import { affectedRecords } from './incident-scope.js';
@@ -7,6 +7,9 @@ import { affectedRecords } from './incident-scope.js';
 export interface IncidentFacts {
   id: string;
   title: string;
+  status: IncidentReport['status'];
+  /** Who declared it and why, its team and containment, its sign-offs and close. */
+  incident: ReportIncident;
   scope: { patients: string[]; studies: string[]; users: string[] };
   windowFrom: Date;
   clocks: ClockView[];
@@ -44,6 +47,8 @@ export async function buildIncidentReport(db: Db, incident: IncidentFacts, now =
     format: 'imaging-access-review/incident-report@1',
     incidentId: incident.id,
     title: incident.title,
+    status: incident.status,
+    incident: incident.incident,
     generatedAt: now.toISOString(),
     window: { from: window.from.toISOString(), to: window.to.toISOString() },
     scope: incident.scope,
@@ -91,6 +96,27 @@ export async function buildIncidentReport(db: Db, incident: IncidentFacts, now =
 }
 
 /**
+ * The incident's own record for the report. Unlike the view (which shows a pending sign-off
+ * only while one is awaited), the first sign-off stays here once the incident is closed: the
+ * report of a closed incident names both sign-offs.
+ */
+export function reportIncident(row: IncidentRow): ReportIncident {
+  return {
+    declaredBy: row.declaredBy,
+    declaredAt: row.declaredAt.toISOString(),
+    origin:
+      row.originKind === 'break-glass'
+        ? { kind: 'break-glass', accessRequestId: row.originRequestId ?? '', outcome: row.originOutcome ?? '' }
+        : { kind: 'declared' },
+    signOff: row.signOffBy && row.signOffAt ? { by: row.signOffBy, at: row.signOffAt.toISOString(), comment: row.signOffComment ?? '' } : null,
+    closedAt: iso(row.closedAt),
+    closedBy: row.closedBy,
+    team: row.team,
+    containedAt: iso(row.containedAt),
+  };
+}
+
+/**
  * The report of an incident as its rows stand: the API, the CLI and the evidence bundle share
  * it. A closed incident's window ends at its close, so its report no longer changes.
  */
@@ -100,6 +126,8 @@ export function incidentReport(db: Db, row: IncidentRow, now = row.closedAt ?? n
     {
       id: row.id,
       title: row.title,
+      status: row.closedAt ? 'CLOSED' : 'OPEN',
+      incident: reportIncident(row),
       scope: { patients: row.scopePatients, studies: row.scopeStudies, users: row.scopeUsers },
       windowFrom: row.windowFrom,
       clocks: clockViews(row),

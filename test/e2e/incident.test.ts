@@ -220,6 +220,14 @@ describe('an incident', () => {
     expect(closed.status).toBe('CLOSED');
     expect(closed.closedBy[0]).toBe('sec.grace');
     expect(await api.db.auditEvent.count({ where: { accessRequestId: id, type: 'incident.closed' } })).toBe(1);
+    // The report downloaded after the close says so: closed, by the two people who signed it off.
+    const closedReport = await api.call('GET', `/api/incidents/${id}/report`, { token: await api.login('aud.frank') });
+    expect(closedReport.status).toBe(200);
+    expect(closedReport.body.status).toBe('CLOSED');
+    expect(closedReport.body.incident.closedBy).toEqual(closed.closedBy);
+    expect(closedReport.body.incident.closedBy).toHaveLength(2);
+    expect(['priv.dave', SECOND_OFFICER]).toContain(closedReport.body.incident.closedBy[1]);
+    expect(closedReport.body.incident.signOff).toMatchObject({ by: 'sec.grace', comment: 'Contained and notified.' });
     expect((await act(id, 'team', 'sec.grace', { members: ['a.b', 'c.d'] })).status).toBe(409);
 
     // The whole incident exports and verifies like a case; a changed byte does not.
@@ -317,6 +325,8 @@ describe('an incident', () => {
     ]);
     expect(body.scope).toEqual({ patients: [OTHER_PATIENT], studies: [OTHER_STUDY], users: [OTHER_VIEWER] });
     expect(await api.db.auditEvent.count({ where: { accessRequestId: id, type: 'incident.leak-traced' } })).toBe(1);
+    // And on the grant's own case, as every trace is.
+    expect(await api.db.auditEvent.count({ where: { accessRequestId: grant.id, type: 'leak.traced' } })).toBe(1);
 
     // Contained (two tabs at once: one set of freezes), then a second copy is traced to a viewer no freeze stops.
     const [first, second] = await Promise.all([act(id, 'containment', 'sec.grace'), act(id, 'containment', SECOND_OFFICER)]);

@@ -21,6 +21,9 @@ import {
   type WebStack,
 } from '../support/web-harness.js';
 
+/** Polls as long as a busy two-core machine may need (an incident's workflow answers, a page follows). */
+const eventually = <T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) => expect.poll(read, { timeout: 20_000, ...options });
+
 // The incidents pages, in English and in Chinese: a security officer declares an incident from
 // the page, its five clocks run, the team is named, containment freezes its patient and study,
 // the regulator and the patients are notified, and two people sign it off. The test database is
@@ -223,7 +226,7 @@ const ZH: Words = {
 
 async function openIncidents(page: Page, words: Words): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: words.nav }).click();
-  await expect.poll(() => new URL(page.url()).pathname).toBe('/incidents');
+  await eventually(() => new URL(page.url()).pathname).toBe('/incidents');
   await page.getByRole('heading', { name: words.heading, level: 1 }).waitFor();
 }
 
@@ -249,7 +252,7 @@ async function runIncident(words: Words): Promise<string> {
   const grace = await (await newContext(browser, words.locale)).newPage();
   const graceProblems = watchConsole(grace);
   await signIn(grace, 'sec.grace');
-  await expect.poll(() => new URL(grace.url()).pathname).toBe('/grants');
+  await eventually(() => new URL(grace.url()).pathname).toBe('/grants');
   await openIncidents(grace, words);
 
   // Declared from the page: the detail page opens on it, every clock running.
@@ -263,11 +266,11 @@ async function runIncident(words: Words): Promise<string> {
   await expectAccessible(grace, `the incidents list (${suffix})`);
   await screenshot(grace, `incident-list-declare-${suffix}`);
   await declare.getByRole('button', { name: words.declare }).click();
-  await expect.poll(() => new URL(grace.url()).pathname).toMatch(/^\/incidents\/inc-/);
+  await eventually(() => new URL(grace.url()).pathname).toMatch(/^\/incidents\/inc-/);
   const id = incidentIdOf(grace);
   await grace.getByRole('heading', { name: words.title, level: 1 }).waitFor();
   await grace.getByText(words.open, { exact: true }).first().waitFor();
-  await expect.poll(() => clockStates(grace)).toEqual(INCIDENT_CLOCKS.map(() => 'RUNNING'));
+  await eventually(() => clockStates(grace)).toEqual(INCIDENT_CLOCKS.map(() => 'RUNNING'));
   for (const clock of INCIDENT_CLOCKS) expect(await clockRow(grace, clock).innerText()).toContain(words.clock.running);
   await clockRow(grace, 'individualsOuter').getByText(words.outerBound).waitFor();
   const declared = (await stack.api.call('GET', `/api/incidents/${id}`, { token: await stack.api.login('aud.frank') })).body;
@@ -281,10 +284,10 @@ async function runIncident(words: Words): Promise<string> {
   const team = form(grace, words.teamForm);
   await team.getByLabel(words.members).fill('sec.grace\npriv.dave');
   await team.getByRole('button', { name: words.assemble }).click();
-  await expect.poll(() => clockRow(grace, 'team').locator('[data-status]').getAttribute('data-status')).toBe('MET');
+  await eventually(() => clockRow(grace, 'team').locator('[data-status]').getAttribute('data-status')).toBe('MET');
   expect(await clockRow(grace, 'team').innerText()).toContain(words.clock.met);
   expect(await team.count()).toBe(0);
-  await expect.poll(() => region(grace, zh ? '事件概况' : 'About this incident').innerText()).toMatch(words.teamIs);
+  await eventually(() => region(grace, zh ? '事件概况' : 'About this incident').innerText()).toMatch(words.teamIs);
 
   // Containment asks first (the box is required), then freezes the patient and the study.
   const contain = form(grace, words.containForm);
@@ -292,8 +295,8 @@ async function runIncident(words: Words): Promise<string> {
   expect(await confirm.evaluate((input) => (input as HTMLInputElement).required)).toBe(true);
   await confirm.check();
   await contain.getByRole('button', { name: words.contain }).click();
-  await expect.poll(() => clockRow(grace, 'containment').locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('MET');
-  await expect.poll(() => region(grace, zh ? '事件概况' : 'About this incident').innerText()).toMatch(words.contained);
+  await eventually(() => clockRow(grace, 'containment').locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('MET');
+  await eventually(() => region(grace, zh ? '事件概况' : 'About this incident').innerText()).toMatch(words.contained);
   const freezes = (await stack.api.call('GET', '/api/freezes', { token: await stack.api.login('aud.frank') })).body.items as {
     scope: string;
     value: string;
@@ -318,7 +321,7 @@ async function runIncident(words: Words): Promise<string> {
   await regulatorRow.waitFor();
   expect(await regulatorRow.innerText()).toContain('regulator@dpa.test');
   expect(await regulatorRow.innerText()).toContain(words.smtp);
-  await expect.poll(() => clockRow(grace, 'regulator').locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('MET');
+  await eventually(() => clockRow(grace, 'regulator').locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('MET');
 
   // The patients by SMS through the hospital's outbox: both individuals' clocks are met.
   await notify.getByLabel(words.individuals, { exact: true }).check();
@@ -344,24 +347,20 @@ async function runIncident(words: Words): Promise<string> {
   await signOff.getByLabel(words.comment).fill(zh ? '已控制并已通知。' : 'Contained and notified.');
   await signOff.getByRole('button', { name: words.signOff, exact: true }).click();
   const about = region(grace, zh ? '事件概况' : 'About this incident');
-  await expect.poll(() => about.innerText()).toMatch(words.firstSigned);
+  await eventually(() => about.innerText()).toMatch(words.firstSigned);
   expect(await about.innerText()).toContain(words.secondNeeded);
-  // Signing again is refused by the server, and the page says why.
-  await signOff.getByLabel(words.comment).fill(zh ? '再签一次。' : 'Signing again.');
-  await signOff.getByRole('button', { name: words.signOffSecond }).click();
-  await signOff.getByRole('alert').getByText(words.selfRefusal).waitFor();
-  if (zh) await signOff.getByRole('alert').getByText('A second, different person must sign the incident off.').waitFor();
-  expect(await signOff.getByRole('alert').innerText()).not.toContain('SELF_REVIEW');
+  // The first signer is offered no second sign-off (the server refuses one too: incident.test.ts).
+  await eventually(() => form(grace, words.signOffForm).count()).toBe(0);
   await settled(grace);
   await expectAccessible(grace, `an incident signed off once (${suffix})`);
   await screenshot(grace, `incident-signed-once-${suffix}`);
-  expect(graceProblems).toEqual([`403 POST /api/incidents/${id}/sign-offs`]);
+  expect(graceProblems).toEqual([]);
 
   // A privacy officer closes it: no declaration and no containment offered to her role.
   const dave = await (await newContext(browser, words.locale)).newPage();
   const daveProblems = watchConsole(dave);
   await signIn(dave, 'priv.dave');
-  await expect.poll(() => new URL(dave.url()).pathname).toBe('/reviews');
+  await eventually(() => new URL(dave.url()).pathname).toBe('/reviews');
   await openIncidents(dave, words);
   expect(await form(dave, words.declareForm).count()).toBe(0);
   await dave.getByRole('link', { name: words.title }).click();
@@ -371,7 +370,7 @@ async function runIncident(words: Words): Promise<string> {
   await second.getByLabel(words.comment).fill(zh ? '同意关闭。' : 'Agreed: contained and notified.');
   await second.getByRole('button', { name: words.signOffSecond }).click();
   await dave.locator('[data-status="CLOSED"]').getByText(words.closed, { exact: true }).waitFor();
-  await expect.poll(() => region(dave, zh ? '事件概况' : 'About this incident').innerText()).toMatch(words.closedBy);
+  await eventually(() => region(dave, zh ? '事件概况' : 'About this incident').innerText()).toMatch(words.closedBy);
   // Closed: nothing left to do, every clock met.
   expect(await dave.getByRole('form').count()).toBe(0);
   expect(await clockStates(dave)).toEqual(INCIDENT_CLOCKS.map(() => 'MET'));
@@ -401,7 +400,7 @@ describe('the incidents pages in English', () => {
     const page = await (await newContext(browser)).newPage();
     const problems = watchConsole(page);
     await signIn(page, 'aud.frank');
-    await expect.poll(() => new URL(page.url()).pathname).toBe('/cases');
+    await eventually(() => new URL(page.url()).pathname).toBe('/cases');
     await openIncidents(page, EN);
     expect(await form(page, EN.declareForm).count()).toBe(0);
     await page.getByRole('link', { name: EN.title }).click();
@@ -435,11 +434,11 @@ describe('the incidents pages in English', () => {
   it('a clinician has no incidents entry, the page sends them home, and the API refuses them', async () => {
     const page = await (await newContext(browser)).newPage();
     await signIn(page, 'clin.alice');
-    await expect.poll(() => new URL(page.url()).pathname).toBe('/requests');
+    await eventually(() => new URL(page.url()).pathname).toBe('/requests');
     await page.getByRole('navigation').getByRole('link').first().waitFor();
     expect(await page.getByRole('navigation').getByRole('link', { name: 'Incidents' }).count()).toBe(0);
     await page.goto(`${stack.url}/incidents`);
-    await expect.poll(() => new URL(page.url()).pathname).toBe('/requests');
+    await eventually(() => new URL(page.url()).pathname).toBe('/requests');
     const token = await stack.api.login('clin.alice');
     const list = await stack.api.call('GET', '/api/incidents', { token });
     expect(list.status).toBe(403);

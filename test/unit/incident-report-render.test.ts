@@ -24,6 +24,7 @@ const HOSTILE_USER = 'clin.<script>alert("x")</script>';
 const HOSTILE_PATIENT = 'SYN-0001 שלום 😀 患者 \u202Egnp.exe';
 const HOSTILE_REASON = `<img src=x onerror=alert(1)> & "quoted" 'single'`;
 const HOSTILE_TITLE = `Leaked CT <b>bold</b> & "files" 'x'`;
+const HOSTILE_COMMENT = `Contained & notified: <all> "done"`;
 
 function access(index: number, overrides: Partial<ReportAccess> = {}): ReportAccess {
   return {
@@ -54,6 +55,17 @@ function report(accesses: ReportAccess[], overrides: Partial<IncidentReport> = {
     format: 'imaging-access-review/incident-report@1',
     incidentId: 'inc-2026-11-01-leak-ct',
     title: HOSTILE_TITLE,
+    status: 'CLOSED',
+    incident: {
+      declaredBy: 'sec.grace',
+      declaredAt: '2026-11-28T08:00:00.000Z',
+      origin: { kind: 'declared' },
+      signOff: { by: 'sec.grace', at: '2026-11-29T07:00:00.000Z', comment: HOSTILE_COMMENT },
+      closedAt: '2026-11-29T07:30:00.000Z',
+      closedBy: ['sec.grace', 'priv.dave'],
+      team: ['sec.grace', 'priv.dave'],
+      containedAt: '2026-11-28T09:00:00.000Z',
+    },
     generatedAt: '2026-11-29T08:00:00.000Z',
     window: { from: '2026-10-01T00:00:00.000Z', to: '2026-11-29T08:00:00.000Z' },
     scope: { patients: ['SYN-0001'], studies: [STUDY], users: [] },
@@ -76,6 +88,7 @@ function report(accesses: ReportAccess[], overrides: Partial<IncidentReport> = {
     clocks: [
       { clock: 'team', dueAt: '2026-11-28T08:30:00.000Z', status: 'MET', doneAt: '2026-11-28T08:10:00.000Z', remindersSent: 1, escalatedAt: null },
       { clock: 'regulator', dueAt: '2026-12-01T08:00:00.000Z', status: 'RUNNING', doneAt: null, remindersSent: 0, escalatedAt: null },
+      { clock: 'individualsOuter', dueAt: '2027-01-27T08:00:00.000Z', status: 'NOT_NEEDED', doneAt: null, remindersSent: 0, escalatedAt: null },
     ],
     notifications: [
       {
@@ -118,6 +131,46 @@ const ACCESSES = [
   access(2, { outcome: 'refused', reason: HOSTILE_REASON, bytes: '0', username: HOSTILE_USER, grantId: null }),
   access(3, { patientId: HOSTILE_PATIENT, purposeOfUse: `TREAT & "care" 'now'`, servingId: 'srv-<0003>&"odd"' }),
 ];
+
+/** A grant whose codes the report has no words for: shown as recorded (`constructor` is no word either). */
+const ODD_GRANT: IncidentReport['grants'][number] = {
+  grantId: 'grant-odd',
+  requester: 'clin.bob',
+  kind: 'constructor',
+  purposeOfUse: 'XYZZY',
+  justification: 'an older record',
+  approvers: [],
+  status: 'ON_HOLD',
+  activatedAt: null,
+  endedAt: null,
+};
+
+/** An open incident that a break-glass opened, not yet signed off. */
+function openedByBreakGlass(outcome = 'UNJUSTIFIED'): IncidentReport {
+  const base = report(ACCESSES);
+  return report(ACCESSES, {
+    status: 'OPEN',
+    incident: {
+      ...base.incident,
+      declaredBy: 'system',
+      origin: { kind: 'break-glass', accessRequestId: 'req-bg-42', outcome },
+      signOff: null,
+      closedAt: null,
+      closedBy: [],
+      containedAt: null,
+    },
+  });
+}
+
+/** The <dd> of a field, by its label, in a section's HTML. */
+function dd(html: string, label: string): string {
+  const start = html.indexOf(`<dt>${escapeXml(label)}</dt><dd>`);
+  expect(start, label).toBeGreaterThanOrEqual(0);
+  return html.slice(start, html.indexOf('</dd>', start));
+}
+
+/** "Words (CODE)" as the HTML marks it up: the code beside its words, in a smaller span. */
+const worded = (words: string, code: string) => `<bdi>${escapeXml(words)}</bdi> <span class="code">(<bdi>${escapeXml(code)}</bdi>)</span>`;
 
 /** The HTML of one section, by its id. */
 function section(html: string, id: string): string {
@@ -173,7 +226,7 @@ describe('the HTML report', () => {
     expect(occurrences(accesses, 'BREAK-GLASS (emergency access)')).toBe(1);
     expect(occurrences(accesses, '<tr class="break-glass">')).toBe(1);
     expect(accesses).toContain(`<tr class="refused">`);
-    expect(accesses).toMatch(/<bdi>refused<\/bdi><\/div><div><bdi>&lt;img/);
+    expect(accesses).toContain(`<div>${worded('Refused', 'refused')}</div><div><bdi>&lt;img`);
   });
 
   it('counts the summary from the accesses', () => {
@@ -186,9 +239,98 @@ describe('the HTML report', () => {
   });
 
   it('shows every section, and no notification body', () => {
-    for (const id of ['scope', 'summary', 'accesses', 'grants', 'clocks', 'notifications', 'traces']) section(html, id);
+    const ids = ['incident', 'scope', 'summary', 'accesses', 'grants', 'clocks', 'notifications', 'traces'];
+    for (const id of ids) section(html, id);
+    // The incident section comes first, right after the heading.
+    const positions = ids.map((id) => html.indexOf(`<section id="${id}"`));
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(section(html, 'notifications')).toContain('Notification bodies are not part of this report.');
-    expect(section(html, 'clocks')).toContain('<bdi>RUNNING</bdi>');
+    expect(section(html, 'clocks')).toContain(worded('Running', 'RUNNING'));
+  });
+
+  it('states how a closed incident was declared, run and closed: status, both sign-offs, team, containment', () => {
+    const incident = section(html, 'incident');
+    expect(incident).toContain('<h2 id="h-incident">Incident</h2>');
+    expect(dd(incident, 'Status')).toContain(worded('Closed', 'CLOSED'));
+    expect(dd(incident, 'Origin')).toContain(worded('Declared by a person', 'declared'));
+    expect(incident).not.toContain('Break-glass request');
+    expect(dd(incident, 'Declared by')).toContain('<bdi>sec.grace</bdi>');
+    expect(dd(incident, 'Declared at (UTC)')).toContain('<bdi>2026-11-28T08:00:00.000Z</bdi>');
+    expect(dd(incident, 'Incident team')).toContain('<li><bdi>sec.grace</bdi></li><li><bdi>priv.dave</bdi></li>');
+    expect(dd(incident, 'Contained at (UTC)')).toContain('<bdi>2026-11-28T09:00:00.000Z</bdi>');
+    expect(dd(incident, 'First sign-off by')).toContain('<bdi>sec.grace</bdi>');
+    expect(dd(incident, 'First sign-off at (UTC)')).toContain('<bdi>2026-11-29T07:00:00.000Z</bdi>');
+    // Free text as recorded, escaped.
+    expect(dd(incident, 'First sign-off comment')).toContain(`<bdi>${escapeXml(HOSTILE_COMMENT)}</bdi>`);
+    expect(incident).not.toContain('<all>');
+    expect(dd(incident, 'Closed by (both sign-offs)')).toContain('<li><bdi>sec.grace</bdi></li><li><bdi>priv.dave</bdi></li>');
+    expect(dd(incident, 'Closed at (UTC)')).toContain('<bdi>2026-11-29T07:30:00.000Z</bdi>');
+  });
+
+  it('states an open incident opened by a break-glass, with the request and what it was found to be, and no sign-off yet', () => {
+    const incident = section(renderReportHtml(openedByBreakGlass()), 'incident');
+    expect(dd(incident, 'Status')).toContain(worded('Open', 'OPEN'));
+    expect(dd(incident, 'Origin')).toContain(worded('Opened by a break-glass access', 'break-glass'));
+    expect(dd(incident, 'Break-glass request')).toContain('<bdi>req-bg-42</bdi>');
+    expect(dd(incident, 'Break-glass found, afterwards')).toContain(worded('Not justified', 'UNJUSTIFIED'));
+    for (const label of [
+      'First sign-off by',
+      'First sign-off at (UTC)',
+      'First sign-off comment',
+      'Closed by (both sign-offs)',
+      'Closed at (UTC)',
+      'Contained at (UTC)',
+    ]) {
+      expect(dd(incident, label), label).toContain('<span class="none">—</span>');
+    }
+    // An outcome with no words is shown as recorded.
+    expect(dd(section(renderReportHtml(openedByBreakGlass('SOMETHING_NEW')), 'incident'), 'Break-glass found, afterwards')).toBe(
+      '<dt>Break-glass found, afterwards</dt><dd><bdi>SOMETHING_NEW</bdi>',
+    );
+  });
+
+  it('prints codes in words, with the recorded code beside them', () => {
+    const accesses = section(html, 'accesses');
+    expect(accesses).toContain(worded('Treatment', 'TREAT'));
+    expect(accesses).toContain(worded('Served', 'served'));
+    const grants = section(html, 'grants');
+    expect(grants).toContain(worded('Revoked', 'REVOKED'));
+    expect(grants).toContain(worded('Treatment', 'TREAT'));
+    const clocks = section(html, 'clocks');
+    for (const [words, code] of [
+      ['Team assembled', 'team'],
+      ['Met', 'MET'],
+      ['Regulator notified', 'regulator'],
+      ["Individuals: HIPAA's 60-day outer bound", 'individualsOuter'],
+      ['Not needed', 'NOT_NEEDED'],
+    ]) {
+      expect(clocks).toContain(worded(words!, code!));
+    }
+    const notifications = section(html, 'notifications');
+    for (const [words, code] of [
+      ['Regulator', 'regulator'],
+      ['E-mail', 'email'],
+      ['E-mail server (SMTP)', 'smtp'],
+      ['Sent', 'SENT'],
+    ]) {
+      expect(notifications).toContain(worded(words!, code!));
+    }
+    expect(section(html, 'traces')).toContain(worded('Rendered image', 'rendered'));
+    // No code stands alone in a cell.
+    for (const code of ['REVOKED', 'MET', 'RUNNING', 'SENT', 'smtp', 'email', 'rendered', 'TREAT', 'served', 'refused', 'team']) {
+      expect(html).not.toContain(`<td><bdi>${code}</bdi></td>`);
+    }
+  });
+
+  it('shows a code it has no words for exactly as recorded', () => {
+    const odd = renderReportHtml(report(ACCESSES, { grants: [ODD_GRANT] }));
+    const grants = section(odd, 'grants');
+    for (const code of ['constructor', 'XYZZY', 'ON_HOLD']) expect(grants).toContain(`<td><bdi>${code}</bdi></td>`);
+    expect(grants).not.toContain('<span class="code">');
+    // The unknown purpose of a break-glass access, and one with markup in it, as recorded.
+    const accesses = section(html, 'accesses');
+    expect(accesses).toContain('<div><bdi>ETREAT</bdi></div>');
+    expect(accesses).toContain(`<td><bdi>${escapeXml(`TREAT & "care" 'now'`)}</bdi></td>`);
   });
 
   it('prints Chinese headings and labels in zh, with the values as recorded', () => {
@@ -196,8 +338,45 @@ describe('the HTML report', () => {
     expect(zh.startsWith('<!DOCTYPE html>\n<html lang="zh-Hans">')).toBe(true);
     for (const heading of ['事件调查报告', '访问记录', '授权', '时限', '通知', '泄露追踪', '摘要', '紧急访问（破窗）']) expect(zh).toContain(heading);
     expect(zh).not.toContain('Accesses served');
-    expect(zh).toContain('<bdi>served</bdi>');
     expect(zh).toContain(escapeXml(HOSTILE_USER));
+  });
+
+  it('prints the incident section and the codes in Chinese words, each code beside its words', () => {
+    const zh = renderReportHtml(report(ACCESSES), { lang: 'zh' });
+    const incident = section(zh, 'incident');
+    expect(incident).toContain('<h2 id="h-incident">事件</h2>');
+    expect(dd(incident, '状态')).toContain(worded('已关闭', 'CLOSED'));
+    expect(dd(incident, '来源')).toContain(worded('由人员宣布', 'declared'));
+    expect(dd(incident, '首位签署人')).toContain('<bdi>sec.grace</bdi>');
+    expect(dd(incident, '首次签署意见')).toContain(`<bdi>${escapeXml(HOSTILE_COMMENT)}</bdi>`);
+    expect(dd(incident, '关闭人（两位签署人）')).toContain('<li><bdi>sec.grace</bdi></li><li><bdi>priv.dave</bdi></li>');
+    expect(dd(incident, '关闭时间（UTC）')).toContain('<bdi>2026-11-29T07:30:00.000Z</bdi>');
+    for (const [words, code] of [
+      ['已放行', 'served'],
+      ['已拒绝', 'refused'],
+      ['治疗', 'TREAT'],
+      ['已撤销', 'REVOKED'],
+      ['组建事件小组', 'team'],
+      ['已按时完成', 'MET'],
+      ['计时中', 'RUNNING'],
+      ['当事人通知：HIPAA 60 天最终期限', 'individualsOuter'],
+      ['无需执行', 'NOT_NEEDED'],
+      ['监管机构', 'regulator'],
+      ['电子邮件', 'email'],
+      ['邮件服务器（SMTP）', 'smtp'],
+      ['已发送', 'SENT'],
+      ['渲染图像', 'rendered'],
+    ]) {
+      expect(zh).toContain(worded(words!, code!));
+    }
+    const bg = section(renderReportHtml(openedByBreakGlass(), { lang: 'zh' }), 'incident');
+    expect(dd(bg, '状态')).toContain(worded('处理中', 'OPEN'));
+    expect(dd(bg, '来源')).toContain(worded('由一次破窗访问触发', 'break-glass'));
+    expect(dd(bg, '破窗访问事后审核结果')).toContain(worded('认定不合理', 'UNJUSTIFIED'));
+    // No English word for a code leaks into the Chinese report; unknown codes stay as recorded.
+    for (const english of ['Revoked', 'Served', 'Closed', 'Team assembled', 'Rendered image']) expect(zh).not.toContain(english);
+    const odd = section(renderReportHtml(report(ACCESSES, { grants: [ODD_GRANT] }), { lang: 'zh' }), 'grants');
+    for (const code of ['constructor', 'XYZZY', 'ON_HOLD']) expect(odd).toContain(`<td><bdi>${code}</bdi></td>`);
   });
 
   it('says "none recorded" for an empty table rather than printing an empty one', () => {
@@ -286,6 +465,64 @@ describe('the PDF report', () => {
     expect(info(pdf, 'CreationDate')).toBe('D:20261129080000Z');
   });
 
+  it('states the incident and its close, and prints codes in words with the code beside them', async () => {
+    const text = pdfText(await renderReportPdf(report(ACCESSES, { grants: [...report(ACCESSES).grants, ODD_GRANT] }), { compress: false }));
+    // Fields run the page's width: each on one line.
+    for (const line of [
+      'Status: Closed (CLOSED)',
+      'Origin: Declared by a person (declared)',
+      'Declared by: sec.grace',
+      'Incident team: sec.grace, priv.dave',
+      'Contained at (UTC): 2026-11-28T09:00:00.000Z',
+      'First sign-off by: sec.grace',
+      'First sign-off at (UTC): 2026-11-29T07:00:00.000Z',
+      `First sign-off comment: ${HOSTILE_COMMENT}`,
+      'Closed by (both sign-offs): sec.grace, priv.dave',
+      'Closed at (UTC): 2026-11-29T07:30:00.000Z',
+    ]) {
+      expect(text).toContain(line);
+    }
+    // Before the scope: the incident section comes first.
+    expect(text.indexOf('Status: Closed (CLOSED)')).toBeLessThan(text.indexOf('Scope, affected patients and studies'));
+    // Table cells wrap, so compare without spaces.
+    const squeezed = text.replace(/\s/g, '');
+    for (const words of [
+      'Treatment(TREAT)',
+      'Served(served)',
+      'Refused(refused)',
+      'Revoked(REVOKED)',
+      'Teamassembled(team)',
+      'Met(MET)',
+      'Running(RUNNING)',
+      "Individuals:HIPAA's60-dayouterbound(individualsOuter)",
+      'Notneeded(NOT_NEEDED)',
+      'E-mailserver(SMTP)(smtp)',
+      'Sent(SENT)',
+      'Renderedimage(rendered)',
+    ]) {
+      expect(squeezed).toContain(words);
+    }
+    // Codes without words, as recorded and nothing beside them.
+    for (const code of ['constructor', 'XYZZY', 'ON_HOLD', 'ETREAT']) {
+      expect(squeezed).toContain(code);
+      expect(squeezed).not.toContain(`${code}(`);
+    }
+  });
+
+  it('states a break-glass origin in the PDF', async () => {
+    const text = pdfText(await renderReportPdf(openedByBreakGlass(), { compress: false }));
+    for (const line of [
+      'Status: Open (OPEN)',
+      'Origin: Opened by a break-glass access (break-glass)',
+      'Break-glass request: req-bg-42',
+      'Break-glass found, afterwards: Not justified (UNJUSTIFIED)',
+      'First sign-off by: —',
+      'Closed by (both sign-offs): —',
+    ]) {
+      expect(text).toContain(line);
+    }
+  });
+
   it('is compressed by default, and the same report gives the same document information', async () => {
     const [a, b] = await Promise.all([renderReportPdf(report(ACCESSES)), renderReportPdf(report(ACCESSES))]);
     expect(a.toString('latin1')).toContain('/FlateDecode');
@@ -317,6 +554,30 @@ describe('the PDF report', () => {
     const pdf = await renderReportPdf(report(ACCESSES), { lang: 'zh', compress: false });
     const text = pdfText(pdf);
     for (const heading of ['事件调查报告', '访问记录', '泄露追踪', `第 1 页，共 ${pageCount(pdf)} 页`]) expect(text).toContain(heading);
+    for (const line of [
+      '状态: 已关闭 (CLOSED)',
+      '来源: 由人员宣布 (declared)',
+      '首位签署人: sec.grace',
+      `首次签署意见: ${HOSTILE_COMMENT}`,
+      '关闭人（两位签署人）: sec.grace, priv.dave',
+    ]) {
+      expect(text).toContain(line);
+    }
+    const squeezed = text.replace(/\s/g, '');
+    for (const words of [
+      '治疗(TREAT)',
+      '已放行(served)',
+      '已撤销(REVOKED)',
+      '组建事件小组(team)',
+      '已按时完成(MET)',
+      '当事人通知：HIPAA60天最终期限(individualsOuter)',
+      '邮件服务器（SMTP）(smtp)',
+      '已发送(SENT)',
+      '渲染图像(rendered)',
+    ]) {
+      expect(squeezed).toContain(words);
+    }
+    for (const english of ['Revoked', 'Served', 'Team assembled']) expect(text).not.toContain(english);
     for (const a of ACCESSES) expect(text).toContain(a.servingId);
     expect(pdf.toString('latin1')).toMatch(/\/BaseFont \/[A-Z]{6}\+WenQuanYi/);
     expect(pdf.toString('latin1')).toContain('/Lang (zh-Hans)');

@@ -50,8 +50,9 @@ function IncidentBody({ incident }: { incident: IncidentDetail }) {
     open && officer && incident.team.length === 0 && <TeamForm key="team" incident={incident} />,
     open && security && !incident.containment && <ContainForm key="contain" incident={incident} />,
     open && officer && <NotifyForm key="notify" incident={incident} />,
-    // Only a contained incident can be signed off: before that, the sign-offs line above says so.
-    open && officer && incident.containment && <SignOffForm key="sign-off" incident={incident} />,
+    // Only a contained incident can be signed off, and by a second person after the first: the
+    // sign-offs line above says who signed and what is missing.
+    open && officer && incident.containment && incident.signOff?.by !== user?.username && <SignOffForm key="sign-off" incident={incident} />,
   ].filter(Boolean);
   return (
     <>

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useSession } from '../auth/session';
 import { useFormat } from '../ui/format';
 import { Empty } from '../ui/status';
-import { LEAKED_FILE_MAX_BYTES, leakedFileType, traceLeakedFile, useIncidentChange, type IncidentView, type TraceView } from './queries';
+import { leakedFileMaxBytes, leakedFileType, traceLeakedFile, useIncidentChange, type IncidentView, type TraceView } from './queries';
 import { Refusal } from './Refusal';
 
 /** Leaked files traced back to the serving they came from, and (for those who run the incident) the form to trace another. */
@@ -46,7 +46,7 @@ function TraceForm({ incident }: { incident: IncidentView }) {
   const onChoose = (chosen: File | null) => {
     trace.reset();
     setFile(chosen);
-    setFileProblem(chosen && !leakedFileType(chosen) ? 'type' : chosen && chosen.size > LEAKED_FILE_MAX_BYTES ? 'size' : null);
+    setFileProblem(chosen && !leakedFileType(chosen) ? 'type' : chosen && chosen.size > leakedFileMaxBytes(leakedFileType(chosen)) ? 'size' : null);
   };
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();

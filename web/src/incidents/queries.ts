@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ClockView, IncidentView, NotificationView, NotifyInput, TraceView } from '../../../contracts/incident.js';
 import { api, apiResponse, NetworkError, readProblem } from '../api/client';
 import { download } from '../ui/download';
+import { LEAK_TRACE_MAX_BYTES, LEAKED_DICOM_MAX_BYTES } from '../../../contracts/leak-trace.js';
 
 // The incident pages' server state: one list, one detail per incident, and the calls that
 // change an incident. Incidents are not in the event stream, so an open page asks again now
@@ -71,8 +72,10 @@ export function leakedFileType(file: File): 'image/jpeg' | 'image/png' | 'applic
   return null;
 }
 
-/** The largest leaked file the API takes. */
-export const LEAKED_FILE_MAX_BYTES = 20 * 1024 * 1024;
+/** The largest leaked file of its type the API takes: an image is smaller than a DICOM file may be. */
+export function leakedFileMaxBytes(type: ReturnType<typeof leakedFileType>): number {
+  return type === 'application/dicom' ? LEAKED_DICOM_MAX_BYTES : LEAK_TRACE_MAX_BYTES;
+}
 
 /**
  * Sends a leaked file's bytes as they are, with their type. The shared client sends JSON
