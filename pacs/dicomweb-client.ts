@@ -3,6 +3,7 @@
 // (which proxies viewers to it); neither imports the other.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 /** The PACS did not answer (refused, timed out, unreachable). */
@@ -47,8 +48,30 @@ export interface PacsStream {
   body: Readable;
 }
 
-/** Free connections are closed before the PACS would close them (Orthanc: after 1 s idle), so a reused one is never half-closed. */
+/** Free connections are closed before the PACS would close them, so a reused one is never half-closed. */
 const IDLE_CONNECTION_MS = 500;
+
+/**
+ * Keeps connections to the PACS alive between requests. Node's own agent (20.x) closes every
+ * connection whose answer says `Keep-Alive: timeout=1`, as Orthanc's all do, so each request
+ * would open a new one. This agent keeps them, closing a free one after half the PACS's idle
+ * timeout (at most IDLE_CONNECTION_MS): long before the PACS would drop it.
+ */
+function keepAliveAgent(transport: typeof http | typeof https): http.Agent {
+  const Agent = transport.Agent as typeof http.Agent;
+  return new (class extends Agent {
+    override keepSocketAlive(socket: Socket): boolean {
+      const hint = (socket as Socket & { _httpMessage?: { res?: http.IncomingMessage } })._httpMessage?.res?.headers['keep-alive'];
+      const seconds = typeof hint !== 'string' ? undefined : Number(/^timeout=(\d+)/.exec(hint)?.[1]);
+      const idleMs = seconds === undefined || Number.isNaN(seconds) ? IDLE_CONNECTION_MS : Math.min(IDLE_CONNECTION_MS, (seconds * 1000) / 2);
+      if (idleMs < 100) return false;
+      socket.setKeepAlive(true, 1000);
+      socket.unref();
+      socket.setTimeout(idleMs);
+      return true;
+    }
+  })({ keepAlive: true, scheduling: 'lifo' });
+}
 
 export class DicomwebClient {
   private readonly authorization: string;
@@ -60,7 +83,7 @@ export class DicomwebClient {
     this.authorization = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
     this.root = options.dicomwebUrl.replace(/\/+$/, '');
     this.transport = new URL(this.root).protocol === 'https:' ? https : http;
-    this.agent = new this.transport.Agent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
+    this.agent = keepAliveAgent(this.transport);
   }
 
   private urlOf(path: string, query: URLSearchParams | undefined): string {
