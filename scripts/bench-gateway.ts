@@ -10,7 +10,9 @@
 // BENCH_WRK_SECONDS (7), BENCH_CONNECTIONS (8), BENCH_ROUNDS (2), BENCH_ROUTES (a
 // comma-separated subset of the route names), BENCH_DECISIONS (3000), BENCH_SOAK_SECONDS
 // (0: none; else frames through the gateway that long, RSS at start and end),
-// BENCH_GATEWAY_PROFILE_DIR (the gateway runs with --cpu-prof and writes its profile there).
+// BENCH_GATEWAY_PROFILE_DIR (the gateway runs with --cpu-prof and writes its profile there),
+// BENCH_GATEWAY_WORKERS (1; more: that many gateway processes on one port, node:cluster, to
+// see whether the second core helps; scripts/bench/cluster-gateway.ts).
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const decisions = Number(process.env.BENCH_DECISIONS ?? 3000);
 const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
 const profileDir = process.env.BENCH_GATEWAY_PROFILE_DIR;
+const gatewayWorkers = Number(process.env.BENCH_GATEWAY_WORKERS ?? 1);
 
 // wrk and nginx come from Debian; installed here when missing and allowed, else named.
 const missing = [...(hasCommand('wrk', ['--version']) ? [] : ['wrk']), ...(hasCommand(NGINX_BINARY, ['-v']) ? [] : ['nginx-light'])];
@@ -77,7 +80,12 @@ const gatewayPort = await freePort();
 const gatewayProcess = startProcess(
   'gateway',
   process.execPath,
-  [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []), '--import', 'tsx', path.resolve('gateway/main.ts')],
+  [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []),
+    '--import',
+    'tsx',
+    path.resolve(gatewayWorkers > 1 ? 'scripts/bench/cluster-gateway.ts' : 'gateway/main.ts'),
+  ],
   {
     logFile: path.join(workDir, 'gateway.log'),
     env: {
@@ -90,6 +98,7 @@ const gatewayProcess = startProcess(
       DATABASE_URL: servers.databaseUrl,
       ACCESS_JOURNAL_DIR: path.join(workDir, 'journal'),
       LOG_LEVEL: 'warn',
+      BENCH_GATEWAY_WORKERS: String(gatewayWorkers),
     },
   },
 );
@@ -222,6 +231,7 @@ const f0 = (n: number) => n.toFixed(0);
 const f1 = (n: number) => n.toFixed(1);
 const f2 = (n: number) => n.toFixed(2);
 const rows: string[] = [];
+const gatewayShape = gatewayWorkers > 1 ? `gateway in ${gatewayWorkers} processes (node:cluster)` : 'gateway in one process';
 for (const [name, list] of results) {
   list.forEach((x, r) => {
     const nginxRatio = x.nginx.perSecond / x.direct.perSecond;
@@ -251,7 +261,8 @@ for (const [name, list] of results) {
 }
 
 process.stdout.write(`
-bench:gateway  wrk -t1 -c${connections}, ${rounds} rounds × ${wrkSeconds} s per target, interleaved (direct, nginx, gateway); one instance of a 256×256 CT
+bench:gateway  wrk -t1 -c${connections}, ${gatewayShape}, ${rounds} rounds × ${wrkSeconds} s per target
+interleaved (direct, nginx, gateway); one instance of a 256×256 CT
 load average at the end: ${os
   .loadavg()
   .map((n) => n.toFixed(2))
