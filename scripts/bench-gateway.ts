@@ -154,119 +154,120 @@ for (const [name, p] of routes) {
   }
 }
 
-const run = (target: Target, p: string, seconds: number) =>
-  wrk(`${targets[target].base}${p}`, { seconds, connections, headers: { authorization: targets[target].authorization } });
-step('warming up...');
-for (const [, p] of routes) for (const target of Object.keys(targets) as Target[]) run(target, p, 2);
-const rssStart = gatewayRssMiB();
-const results = new Map<string, Record<Target, WrkResult>[]>(routes.map(([name]) => [name, []]));
-for (let r = 0; r < rounds; r++) {
-  for (const [name, p] of routes) {
-    const round = {} as Record<Target, WrkResult>;
-    for (const target of Object.keys(targets) as Target[]) {
-      step(`round ${r + 1}/${rounds}: ${name}, ${target}, ${wrkSeconds} s, ${connections} connections...`);
-      round[target] = run(target, p, wrkSeconds);
+try {
+  const run = (target: Target, p: string, seconds: number) =>
+    wrk(`${targets[target].base}${p}`, { seconds, connections, headers: { authorization: targets[target].authorization } });
+  step('warming up...');
+  for (const [, p] of routes) for (const target of Object.keys(targets) as Target[]) run(target, p, 2);
+  const rssStart = gatewayRssMiB();
+  const results = new Map<string, Record<Target, WrkResult>[]>(routes.map(([name]) => [name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, p] of routes) {
+      const round = {} as Record<Target, WrkResult>;
+      for (const target of Object.keys(targets) as Target[]) {
+        step(`round ${r + 1}/${rounds}: ${name}, ${target}, ${wrkSeconds} s, ${connections} connections...`);
+        round[target] = run(target, p, wrkSeconds);
+      }
+      results.get(name)!.push(round);
     }
-    results.get(name)!.push(round);
   }
-}
-const rssEnd = gatewayRssMiB();
+  const rssEnd = gatewayRssMiB();
 
-let soak = '';
-if (soakSeconds > 0) {
-  const before = gatewayRssMiB();
-  step(`soak: frames/1 through the gateway for ${soakSeconds} s...`);
-  const s = run('gateway', allRoutes['frames/1'], soakSeconds);
-  const rss = `RSS ${before.toFixed(0)} → ${gatewayRssMiB().toFixed(0)} MiB`;
-  soak = `\nsoak: frames/1 through the gateway for ${soakSeconds} s: ${s.perSecond.toFixed(0)} req/s, p99 ${s.p99.toFixed(1)} ms; ${rss}\n`;
-}
+  let soak = '';
+  if (soakSeconds > 0) {
+    const before = gatewayRssMiB();
+    step(`soak: frames/1 through the gateway for ${soakSeconds} s...`);
+    const s = run('gateway', allRoutes['frames/1'], soakSeconds);
+    const rss = `RSS ${before.toFixed(0)} → ${gatewayRssMiB().toFixed(0)} MiB`;
+    soak = `\nsoak: frames/1 through the gateway for ${soakSeconds} s: ${s.perSecond.toFixed(0)} req/s, p99 ${s.p99.toFixed(1)} ms; ${rss}\n`;
+  }
 
-// Authorization decisions, one core, in this process: the gateway's verifier on a cached
-// token, on tokens it has not seen (a full jose jwtVerify each), and bare crypto.verify.
-step('measuring authorization decisions...');
-const jwks = await keys.jwks();
-const localJwks = createLocalJWKSet(jwks);
-const verifierOptions = { issuer: api, audience: 'iar-pacs-gateway', jwksUrl: `${api}/.well-known/jwks.json`, clockToleranceSeconds: 5, jwks: localJwks };
-const key = await keys.activeKey();
-const fresh: string[] = [];
-for (let i = 0; i < decisions; i++) {
-  const now = Date.now();
-  fresh.push(
-    await signPacsToken(
-      {
-        issuer: api,
-        audience: 'iar-pacs-gateway',
-        subject: 'clin.alice',
-        jti: `bench-${i}`,
-        issuedAt: now,
-        expiresAt: now + 300_000,
-        grantId: id,
-        studyInstanceUids: [study!.studyInstanceUid],
-        patientId: study!.patientId,
-        purposeOfUse: 'TREAT',
-        subjectRole: 'clinician',
-        approvers: ['sup.carol', 'priv.dave'],
-      },
-      key,
-    ),
-  );
-}
-async function perSecond(task: (i: number) => Promise<unknown> | unknown): Promise<number> {
-  const started = performance.now();
-  for (let i = 0; i < decisions; i++) await task(i);
-  return decisions / ((performance.now() - started) / 1000);
-}
-const cachedVerifier = new TokenVerifier(verifierOptions);
-await cachedVerifier.verify(`Bearer ${fresh[0]}`);
-const cached = await perSecond(() => cachedVerifier.verify(`Bearer ${fresh[0]}`));
-const firstSeen = await perSecond((i) => new TokenVerifier(verifierOptions).verify(`Bearer ${fresh[i]}`));
-const publicKey = createPublicKey({ key: jwks.keys[0]! as import('node:crypto').JsonWebKey, format: 'jwk' });
-const bare = await perSecond((i) => {
-  const [h, p, s] = fresh[i]!.split('.');
-  if (!verify('sha256', Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s!, 'base64url')))
-    throw new Error('bad signature');
-});
-
-const f0 = (n: number) => n.toFixed(0);
-const f1 = (n: number) => n.toFixed(1);
-const f2 = (n: number) => n.toFixed(2);
-const rows: string[] = [];
-const gatewayShape = gatewayWorkers > 1 ? `gateway in ${gatewayWorkers} processes (node:cluster)` : 'gateway in one process';
-for (const [name, list] of results) {
-  list.forEach((x, r) => {
-    const nginxRatio = x.nginx.perSecond / x.direct.perSecond;
-    const gatewayRatio = x.gateway.perSecond / x.direct.perSecond;
-    const goal =
-      name === 'rendered'
-        ? gatewayRatio >= 0.5
-          ? 'met (≥ 0.5 × direct)'
-          : 'not met (< 0.5 × direct)'
-        : [
-            gatewayRatio >= nginxRatio ? 'throughput met' : 'throughput not met',
-            x.gateway.p99 <= x.nginx.p99 * 1.2 ? 'p99 met' : `p99 not met (> ${f1(x.nginx.p99 * 1.2)})`,
-          ].join(', ');
-    rows.push(
-      [
-        r === 0 ? `${name} (${(sizes.get(name)! / 1000).toFixed(0)} kB)` : '',
-        f0(x.direct.perSecond),
-        f2(nginxRatio),
-        f2(gatewayRatio),
-        `${f1(x.direct.p50)} / ${f1(x.direct.p99)}`,
-        `${f1(x.nginx.p50)} / ${f1(x.nginx.p99)}`,
-        `${f1(x.gateway.p50)} / ${f1(x.gateway.p99)}`,
-        goal,
-      ].join(' | '),
+  // Authorization decisions, one core, in this process: the gateway's verifier on a cached
+  // token, on tokens it has not seen (a full jose jwtVerify each), and bare crypto.verify.
+  step('measuring authorization decisions...');
+  const jwks = await keys.jwks();
+  const localJwks = createLocalJWKSet(jwks);
+  const verifierOptions = { issuer: api, audience: 'iar-pacs-gateway', jwksUrl: `${api}/.well-known/jwks.json`, clockToleranceSeconds: 5, jwks: localJwks };
+  const key = await keys.activeKey();
+  const fresh: string[] = [];
+  for (let i = 0; i < decisions; i++) {
+    const now = Date.now();
+    fresh.push(
+      await signPacsToken(
+        {
+          issuer: api,
+          audience: 'iar-pacs-gateway',
+          subject: 'clin.alice',
+          jti: `bench-${i}`,
+          issuedAt: now,
+          expiresAt: now + 300_000,
+          grantId: id,
+          studyInstanceUids: [study!.studyInstanceUid],
+          patientId: study!.patientId,
+          purposeOfUse: 'TREAT',
+          subjectRole: 'clinician',
+          approvers: ['sup.carol', 'priv.dave'],
+        },
+        key,
+      ),
     );
+  }
+  async function perSecond(task: (i: number) => Promise<unknown> | unknown): Promise<number> {
+    const started = performance.now();
+    for (let i = 0; i < decisions; i++) await task(i);
+    return decisions / ((performance.now() - started) / 1000);
+  }
+  const cachedVerifier = new TokenVerifier(verifierOptions);
+  await cachedVerifier.verify(`Bearer ${fresh[0]}`);
+  const cached = await perSecond(() => cachedVerifier.verify(`Bearer ${fresh[0]}`));
+  const firstSeen = await perSecond((i) => new TokenVerifier(verifierOptions).verify(`Bearer ${fresh[i]}`));
+  const publicKey = createPublicKey({ key: jwks.keys[0]! as import('node:crypto').JsonWebKey, format: 'jwk' });
+  const bare = await perSecond((i) => {
+    const [h, p, s] = fresh[i]!.split('.');
+    if (!verify('sha256', Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s!, 'base64url')))
+      throw new Error('bad signature');
   });
-}
 
-process.stdout.write(`
+  const f0 = (n: number) => n.toFixed(0);
+  const f1 = (n: number) => n.toFixed(1);
+  const f2 = (n: number) => n.toFixed(2);
+  const rows: string[] = [];
+  const gatewayShape = gatewayWorkers > 1 ? `gateway in ${gatewayWorkers} processes (node:cluster)` : 'gateway in one process';
+  for (const [name, list] of results) {
+    list.forEach((x, r) => {
+      const nginxRatio = x.nginx.perSecond / x.direct.perSecond;
+      const gatewayRatio = x.gateway.perSecond / x.direct.perSecond;
+      const goal =
+        name === 'rendered'
+          ? gatewayRatio >= 0.5
+            ? 'met (≥ 0.5 × direct)'
+            : 'not met (< 0.5 × direct)'
+          : [
+              gatewayRatio >= nginxRatio ? 'throughput met' : 'throughput not met',
+              x.gateway.p99 <= x.nginx.p99 * 1.2 ? 'p99 met' : `p99 not met (> ${f1(x.nginx.p99 * 1.2)})`,
+            ].join(', ');
+      rows.push(
+        [
+          r === 0 ? `${name} (${(sizes.get(name)! / 1000).toFixed(0)} kB)` : '',
+          f0(x.direct.perSecond),
+          f2(nginxRatio),
+          f2(gatewayRatio),
+          `${f1(x.direct.p50)} / ${f1(x.direct.p99)}`,
+          `${f1(x.nginx.p50)} / ${f1(x.nginx.p99)}`,
+          `${f1(x.gateway.p50)} / ${f1(x.gateway.p99)}`,
+          [goal, ...Object.entries(x).flatMap(([target, w]) => (w.socketErrors ? [`${w.socketErrors} socket errors (${target})`] : []))].join('; '),
+        ].join(' | '),
+      );
+    });
+  }
+
+  process.stdout.write(`
 bench:gateway  wrk -t1 -c${connections}, ${gatewayShape}, ${rounds} rounds × ${wrkSeconds} s per target
 interleaved (direct, nginx, gateway); one instance of a 256×256 CT
 load average at the end: ${os
-  .loadavg()
-  .map((n) => n.toFixed(2))
-  .join(', ')} on ${os.cpus().length} cores; gateway RSS ${f0(rssStart)} MiB after warm-up, ${f0(rssEnd)} MiB after the rounds
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ')} on ${os.cpus().length} cores; gateway RSS ${f0(rssStart)} MiB after warm-up, ${f0(rssEnd)} MiB after the rounds
 
 | route | direct req/s | nginx ÷ direct | gateway ÷ direct | direct p50 / p99 ms | nginx p50 / p99 ms | gateway p50 / p99 ms | goal |
 |---|---|---|---|---|---|---|---|
@@ -277,8 +278,10 @@ authorization decisions per second (${decisions} tokens, one core):
   gateway, first-seen token        ${f0(firstSeen).padStart(9)}   ×${f2(firstSeen / bare)}
   gateway, cached token            ${f0(cached).padStart(9)}   ×${f2(cached / bare)}
 `);
-
-await gatewayProcess.stop();
-await nginx.process.stop();
-await orthanc.process.stop();
-await servers.close();
+} finally {
+  // Also when a run fails: nothing this started is left behind.
+  await gatewayProcess.stop();
+  await nginx.process.stop();
+  await orthanc.process.stop();
+  await servers.close();
+}
