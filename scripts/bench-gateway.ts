@@ -158,7 +158,7 @@ try {
   const run = (target: Target, p: string, seconds: number) =>
     wrk(`${targets[target].base}${p}`, { seconds, connections, headers: { authorization: targets[target].authorization } });
   step('warming up...');
-  for (const [, p] of routes) for (const target of Object.keys(targets) as Target[]) run(target, p, 2);
+  for (const [, p] of routes) for (const target of Object.keys(targets) as Target[]) await run(target, p, 2);
   const rssStart = gatewayRssMiB();
   const results = new Map<string, Record<Target, WrkResult>[]>(routes.map(([name]) => [name, []]));
   for (let r = 0; r < rounds; r++) {
@@ -166,7 +166,7 @@ try {
       const round = {} as Record<Target, WrkResult>;
       for (const target of Object.keys(targets) as Target[]) {
         step(`round ${r + 1}/${rounds}: ${name}, ${target}, ${wrkSeconds} s, ${connections} connections...`);
-        round[target] = run(target, p, wrkSeconds);
+        round[target] = await run(target, p, wrkSeconds);
       }
       results.get(name)!.push(round);
     }
@@ -177,7 +177,7 @@ try {
   if (soakSeconds > 0) {
     const before = gatewayRssMiB();
     step(`soak: frames/1 through the gateway for ${soakSeconds} s...`);
-    const s = run('gateway', allRoutes['frames/1'], soakSeconds);
+    const s = await run('gateway', allRoutes['frames/1'], soakSeconds);
     const rss = `RSS ${before.toFixed(0)} → ${gatewayRssMiB().toFixed(0)} MiB`;
     soak = `\nsoak: frames/1 through the gateway for ${soakSeconds} s: ${s.perSecond.toFixed(0)} req/s, p99 ${s.p99.toFixed(1)} ms; ${rss}\n`;
   }

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 
 export interface WrkResult {
   perSecond: number;
@@ -12,11 +13,14 @@ export interface WrkResult {
  * One wrk run (Debian's wrk: 1 thread, `connections` connections, `seconds` long), with its
  * latency distribution in ms. Any non-2xx answer fails the run: a benchmark of refusals
  * measures nothing. Socket errors (a request past wrk's 2 s timeout on a loaded machine) are
- * counted and reported.
+ * counted and reported. Asynchronous: the API the bench runs in its own process must keep
+ * answering (a gateway process that has not yet fetched the JWKS asks it during a run).
  */
-export function wrk(url: string, options: { seconds: number; connections: number; headers: Record<string, string> }): WrkResult {
+export async function wrk(url: string, options: { seconds: number; connections: number; headers: Record<string, string> }): Promise<WrkResult> {
   const headerArgs = Object.entries(options.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  const out = execFileSync('wrk', ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', ...headerArgs, url], { encoding: 'utf8' });
+  const { stdout: out } = await promisify(execFile)('wrk', ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', ...headerArgs, url], {
+    encoding: 'utf8',
+  });
   if (/Non-2xx/.test(out)) throw new Error(`wrk saw failures:\n${out}`);
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const ms = (label: string) => {
