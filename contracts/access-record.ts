@@ -44,7 +44,3 @@ export interface AccessRecord {
 
 /** As the database holds it (gateway_access_records): a timestamp, a bigint count, the outcome as text. */
 export type StoredAccessRecord = Omit<AccessRecord, 'occurredAt' | 'bytes' | 'outcome'> & { occurredAt: Date; bytes: bigint; outcome: string };
-
-export function storedAccessRecord(record: AccessRecord): StoredAccessRecord {
-  return { ...record, occurredAt: new Date(record.occurredAt), bytes: BigInt(record.bytes) };
-}

@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
 import type { Request, Response } from 'express';
+import { readAll, type PacsStream } from '../pacs/dicomweb-client.js';
 import { renderSourceOf } from '../tracing/rendered-source.js';
 import type { AccessRecorder } from './access-recorder.js';
 import type { PacsRequest } from './pacs-request.js';
@@ -21,14 +20,14 @@ const PASSED_HEADERS = ['content-type', 'content-length'];
 export async function sendWatermarked(
   req: Request,
   res: Response,
-  upstream: globalThis.Response,
+  upstream: PacsStream,
   token: VerifiedToken,
   access: AccessRecorder,
   pacsRequest: PacsRequest,
 ): Promise<void> {
   res.status(upstream.status).set('Cache-Control', 'no-store');
   const marked = await watermark(
-    Buffer.from(await upstream.arrayBuffer()),
+    await readAll(upstream.body),
     [`${token.subject} · grant ${token.grantId.slice(3, 11)}`, new Date().toISOString().replace(/\.\d+Z$/, 'Z')],
     access.servingId,
   );
@@ -38,27 +37,47 @@ export async function sendWatermarked(
   res.type(marked.contentType).send(req.method === 'HEAD' ? undefined : marked.body);
 }
 
-/** Anything else, streamed as the PACS sends it. */
-export async function passThrough(req: Request, res: Response, upstream: globalThis.Response, access: AccessRecorder): Promise<void> {
+/**
+ * Anything else, streamed as the PACS sends it. Each piece goes out when the next one has
+ * arrived: the last is held until the PACS's body has ended and the access is recorded, so
+ * the viewer cannot have the last byte of an unrecorded access, whatever the length headers.
+ */
+export async function passThrough(req: Request, res: Response, upstream: PacsStream, access: AccessRecorder): Promise<void> {
   res.status(upstream.status).set('Cache-Control', 'no-store');
   for (const header of PASSED_HEADERS) {
-    const value = upstream.headers.get(header);
-    if (value) res.set(header, value);
+    const value = upstream.headers[header];
+    if (typeof value === 'string' && value) res.set(header, value);
   }
-  if (req.method === 'HEAD' || !upstream.body) {
+  const body = upstream.body;
+  if (req.method === 'HEAD') {
+    body.destroy();
     access.served();
     res.end();
     return;
   }
-  const body = Readable.fromWeb(upstream.body as ReadableStream);
-  body.on('data', (chunk: Buffer) => (access.bytes += chunk.length));
-  // In the same tick as pipe() ends the response: before the viewer has the last byte.
-  body.once('end', () => access.served());
   await new Promise<void>((resolve, reject) => {
+    let held: Buffer | undefined;
+    const resume = () => body.resume();
+    body.on('data', (chunk: Buffer) => {
+      access.bytes += chunk.length;
+      if (held && !res.write(held)) {
+        body.pause();
+        res.once('drain', resume);
+      }
+      held = chunk;
+    });
+    body.once('end', () => {
+      access.served();
+      res.end(held);
+      resolve();
+    });
     body.once('error', reject);
-    res.once('close', resolve);
-    body.pipe(res);
+    res.once('close', () => {
+      if (body.readableEnded) return;
+      body.destroy();
+      // A viewer that went away mid-stream was still served what it got.
+      access.served();
+      resolve();
+    });
   });
-  // A viewer that went away mid-stream was still served what it got.
-  access.served();
 }

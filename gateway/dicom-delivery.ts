@@ -1,5 +1,5 @@
-import type { ReadableStream } from 'node:stream/web';
 import type { Request, Response } from 'express';
+import type { PacsStream } from '../pacs/dicomweb-client.js';
 import { DicomTraceError } from '../tracing/dicom-part10.js';
 import { servingTagSplice } from '../tracing/dicom-serving-tag.js';
 import type { AccessRecorder } from './access-recorder.js';
@@ -32,15 +32,21 @@ export function servesInstances(route: DicomwebRoute): boolean {
  * close delimiter, never an unmarked instance, and the access is recorded as refused with
  * that reason and the bytes that did go out.
  */
-export async function sendTaggedDicom(req: Request, res: Response, upstream: globalThis.Response, token: VerifiedToken, access: AccessRecorder): Promise<void> {
-  const contentType = upstream.headers.get('content-type') ?? '';
-  const boundary = dicomMultipartBoundary(contentType);
+export async function sendTaggedDicom(req: Request, res: Response, upstream: PacsStream, token: VerifiedToken, access: AccessRecorder): Promise<void> {
+  const contentType = upstream.headers['content-type'] ?? '';
+  let boundary: string;
+  try {
+    boundary = dicomMultipartBoundary(contentType);
+  } catch (error) {
+    upstream.body.destroy();
+    throw error;
+  }
   const start = () => {
     // The PACS's Content-Length counted the unmarked instances: it is not passed on.
     res.status(upstream.status).set('Cache-Control', 'no-store').set('Content-Type', contentType);
   };
-  if (req.method === 'HEAD' || !upstream.body) {
-    await upstream.body?.cancel();
+  if (req.method === 'HEAD') {
+    upstream.body.destroy();
     start();
     access.served();
     res.end();
@@ -53,7 +59,7 @@ export async function sendTaggedDicom(req: Request, res: Response, upstream: glo
   };
   let sent = 0;
   try {
-    for await (const part of multipartParts(upstream.body as ReadableStream<Uint8Array>, boundary, { maxPartBytes: MAX_INSTANCE_BYTES })) {
+    for await (const part of multipartParts(upstream.body, boundary, { maxPartBytes: MAX_INSTANCE_BYTES })) {
       if (res.destroyed) break;
       const partType = part.headers.get('content-type') ?? '';
       if (!isDicom(partType)) throw notTraceable(`The PACS sent a part of type "${partType.slice(0, 80)}", not application/dicom.`);

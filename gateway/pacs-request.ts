@@ -1,3 +1,4 @@
+import type { PacsStream } from '../pacs/dicomweb-client.js';
 import type { ParsedPath } from './dicomweb-route.js';
 import type { PacsClient } from './pacs-client.js';
 import { Refusal } from './refusal.js';
@@ -24,11 +25,12 @@ export function planPacsRequest({ route, normalisedPath }: ParsedPath, confinedQ
   return { path, query, watermark: route.kind === 'wado' && RENDERED.has(route.resource) };
 }
 
-/** The PACS's answer; a failure or refusal of its own becomes the gateway's. */
-export async function fetchFromPacs(pacs: PacsClient, request: PacsRequest, accept: string | undefined): Promise<Response> {
+/** The PACS's answer; a failure or refusal of its own becomes the gateway's (and its body is dropped). */
+export async function fetchFromPacs(pacs: PacsClient, request: PacsRequest, accept: string | undefined): Promise<PacsStream> {
   const upstream = await pacs.get(request.path, request.query, accept);
+  if (upstream.status >= 200 && upstream.status < 300) return upstream;
+  upstream.body.destroy();
   if (upstream.status >= 500) throw new Refusal(502, 'PACS_ERROR', 'The PACS failed to answer this request.');
   if (upstream.status === 404) throw new Refusal(404, 'NOT_FOUND', 'The PACS has no such object.');
-  if (!upstream.ok) throw new Refusal(400, 'PACS_REFUSED', `The PACS refused the request (${upstream.status}).`);
-  return upstream;
+  throw new Refusal(400, 'PACS_REFUSED', `The PACS refused the request (${upstream.status}).`);
 }

@@ -1,10 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Readable } from 'node:stream';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../contracts/access-record.js';
 import { createLogger } from '../../config/logger.js';
 import type { AccessJournal } from '../../gateway/access-journal.js';
+import type { PacsStream } from '../../pacs/dicomweb-client.js';
 import { AccessRecorder } from '../../gateway/access-recorder.js';
 import { sendTaggedDicom } from '../../gateway/dicom-delivery.js';
 import { refuse } from '../../gateway/refusal-response.js';
@@ -28,7 +30,7 @@ const token: VerifiedToken = {
 };
 const records: AccessRecord[] = [];
 const journal = { record: (entry: AccessRecord) => records.push(entry) } as unknown as AccessJournal;
-let upstream: () => globalThis.Response;
+let upstream: () => PacsStream;
 let server: Server;
 let url: string;
 
@@ -59,21 +61,14 @@ const instance = (ts: string, n: number) => {
   return part10(ts, [text(enc, 0x0008, 0x0018, 'UI', `1.2.3.${n}`), text(enc, 0x0010, 0x0020, 'LO', 'SYN-0001')]);
 };
 /** The PACS's answer, sent in small chunks so the gateway streams it. */
-function pacsAnswer(files: Buffer[], contentType = `multipart/related; type="application/dicom"; boundary=${boundary}`): () => globalThis.Response {
+function pacsAnswer(files: Buffer[], contentType = `multipart/related; type="application/dicom"; boundary=${boundary}`): () => PacsStream {
   const body = Buffer.concat([
     ...files.flatMap((f, i) => [Buffer.from(`${i ? '\r\n' : ''}--${boundary}\r\nContent-Type: application/dicom\r\nContent-Length: ${f.length}\r\n\r\n`), f]),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
-  return () =>
-    new Response(
-      new ReadableStream({
-        start(controller) {
-          for (let at = 0; at < body.length; at += 100) controller.enqueue(new Uint8Array(body.subarray(at, at + 100)));
-          controller.close();
-        },
-      }),
-      { status: 200, headers: { 'content-type': contentType, 'content-length': String(body.length) } },
-    );
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < body.length; at += 100) chunks.push(body.subarray(at, at + 100));
+  return () => ({ status: 200, headers: { 'content-type': contentType, 'content-length': String(body.length) }, body: Readable.from(chunks) });
 }
 
 /** The whole body, or what arrived before the connection was cut (perhaps nothing, not even the status). */

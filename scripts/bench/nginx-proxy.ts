@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startProcess, waitFor, isPortOpen, type ManagedProcess } from '../lib/processes.js';
+
+export const NGINX_BINARY = process.env.NGINX_BINARY ?? '/usr/sbin/nginx';
+
+/**
+ * The reference reverse proxy for `npm run bench:gateway`: Debian's nginx in front of the
+ * PACS with a keep-alive upstream, the PACS's credentials set, no auth of its own and no
+ * logging. It checks nothing and records nothing: the price of one plain proxy hop.
+ */
+export async function startNginxProxy(options: {
+  dir: string;
+  port: number;
+  upstreamPort: number;
+  authorization: string;
+}): Promise<{ url: string; process: ManagedProcess }> {
+  const temp = (name: string) => path.join(options.dir, name);
+  const config = `daemon off;
+worker_processes 1;
+pid ${temp('nginx.pid')};
+error_log ${temp('error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${temp('body')};
+  proxy_temp_path ${temp('proxy')};
+  fastcgi_temp_path ${temp('fastcgi')};
+  uwsgi_temp_path ${temp('uwsgi')};
+  scgi_temp_path ${temp('scgi')};
+  upstream pacs { server 127.0.0.1:${options.upstreamPort}; keepalive 32; }
+  server {
+    listen 127.0.0.1:${options.port};
+    location / {
+      proxy_pass http://pacs;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "${options.authorization}";
+    }
+  }
+}
+`;
+  const file = temp('nginx.conf');
+  writeFileSync(file, config);
+  const proc = startProcess('nginx', NGINX_BINARY, ['-c', file, '-p', options.dir], { logFile: temp('nginx.log') });
+  await waitFor('nginx', () => isPortOpen(options.port), { process: proc });
+  return { url: `http://127.0.0.1:${options.port}`, process: proc };
+}
