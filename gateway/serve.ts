@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { loadGatewayConfig } from '../config/gateway-config.js';
+import { createLogger } from '../config/logger.js';
+import { createDb } from '../db/client.js';
+import { AccessJournal } from './access-journal.js';
+import { createGateway, type GatewayDeps } from './app.js';
+import { GrantStatus } from './grant-status.js';
+import { PacsClient } from './pacs-client.js';
+import { StudyHierarchy } from './study-hierarchy.js';
+import { TokenVerifier } from './token-verifier.js';
+
+/**
+ * One gateway process, as deployed: configuration from the environment, the journal flushed
+ * before serving, and a clean stop on SIGINT/SIGTERM. `benchmark` is for the benchmarks' own
+ * entry points only (scripts/bench/); gateway/main.ts passes nothing.
+ */
+export async function serveGateway(benchmark: Pick<GatewayDeps, 'untaggedDicomForBenchmark'> = {}): Promise<void> {
+  const config = loadGatewayConfig();
+  const log = createLogger('gateway', config.logLevel);
+  const db = createDb(config.databaseUrl, { maxConnections: 4 });
+  const pacs = new PacsClient(config.pacs);
+  const grants = new GrantStatus(db, config.revocationMaxStalenessMs);
+  const journal = new AccessJournal(db, path.resolve(config.journalDir), log);
+  // Not background work for a workflow: each gateway process keeps its own view of grant
+  // states and its own local journal, so these two timers must run in every process.
+  grants.start();
+  journal.start();
+  // Flush what a previous run left in the journal before serving.
+  await journal.flush();
+
+  const app = createGateway({
+    gatewayId: config.gatewayId,
+    tokens: new TokenVerifier({
+      issuer: config.issuer,
+      audience: config.audience,
+      jwksUrl: config.jwksUrl,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+    }),
+    grants,
+    pacs,
+    hierarchy: new StudyHierarchy(pacs),
+    journal,
+    log,
+    webOrigins: config.webOrigins,
+    ...benchmark,
+  });
+  const server = app.listen(config.port, config.host, () => {
+    log.info({ url: `http://${config.host}:${config.port}/dicom-web`, revocationMaxStalenessMs: config.revocationMaxStalenessMs }, 'PACS gateway listening');
+  });
+
+  function shutdown(): void {
+    server.close(async () => {
+      grants.stop();
+      await journal.close();
+      await db.$disconnect();
+      process.exit(0);
+    });
+    server.closeAllConnections();
+  }
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
