@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccessRequestService } from '../../api/access-request-service.js';
 import { startCheckpointSigningWorker, type CheckpointSigningWorker } from '../../api/checkpoint-signing-worker.js';
 import { FreezeService } from '../../api/freeze-service.js';
 import { createLogger } from '../../config/logger.js';
 import { INCIDENT_CLOCKS } from '../../domain/incident.js';
+import { loadSyntheticStudies, syntheticStudy } from '../../scripts/lib/synthetic-studies.js';
 import {
   expectAccessible,
   expectNoEnglish,
@@ -485,5 +486,46 @@ describe('a leaked file traced from the page', () => {
 describe('the incidents pages in Chinese', () => {
   it('sec.grace declares, names the team, contains, notifies and signs off; priv.dave closes it; no English left', async () => {
     await runIncident(ZH);
+  });
+
+  it('an incident a break-glass opened by itself is titled and described in Chinese, in the list and on its page', async () => {
+    const { api } = stack;
+    const clinician = 'clin.wanda';
+    const patient = 'SYN-WINC4';
+    const study = '1.2.826.0.1.3680043.8.498.32004';
+    const pacs = { restUrl: inject('pacsDicomwebUrl').replace(/\/dicom-web$/, ''), username: inject('pacsUsername'), password: inject('pacsPassword') };
+    await loadSyntheticStudies(pacs, [syntheticStudy(study, patient)]);
+    await api.db.user.upsert({
+      where: { username: clinician },
+      create: { username: clinician, displayName: clinician, roles: ['clinician'], departmentId: 'radiology' },
+      update: {},
+    });
+    // A review window of seconds: the break-glass goes unreviewed and opens its incident.
+    api.config.breakGlass.reviewWindowMs = 3_000;
+    const opened = await api.call('POST', '/api/break-glass', {
+      token: await api.login(clinician),
+      body: { studyInstanceUids: [study], patientId: patient, justification: 'Trauma bay, prior imaging needed at once' },
+    });
+    api.config.breakGlass.reviewWindowMs = 24 * 3_600_000;
+    expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+    const incidentId = `inc-bg-${opened.body.id}`;
+    await eventually(() => api.db.incident.findUnique({ where: { id: incidentId } }), { timeout: 30_000 }).not.toBeNull();
+
+    const page = await (await newContext(browser, 'zh-CN')).newPage();
+    const problems = watchConsole(page);
+    await signIn(page, 'sec.grace');
+    await openIncidents(page, ZH);
+    const title = `破窗访问（未按时审核）：${opened.body.id}`;
+    const link = page.getByRole('link', { name: title, exact: true });
+    await link.waitFor({ timeout: 20_000 });
+    await expectNoEnglish(page, 'the incidents list with a break-glass incident');
+    await link.click();
+    await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+    await page.getByText(`${clinician} 的破窗访问 ${opened.body.id} 事后审核结果为“未按时审核”，系统自动开启此事件。`, { exact: true }).waitFor();
+    await page.getByText('系统自动，', { exact: false }).first().waitFor();
+    await expectNoEnglish(page, 'a break-glass incident');
+    await screenshot(page, 'web-incident-break-glass-zh');
+    expect(problems).toEqual([]);
+    await page.context().close();
   });
 });

@@ -16,7 +16,7 @@ import { ReportLinks } from './ReportLinks';
 import { SignOffForm } from './SignOffForm';
 import { TeamForm } from './TeamForm';
 import { Traces } from './Traces';
-import { useIncidentOrigin } from './words';
+import { useIncidentOrigin, useIncidentWording } from './words';
 
 /**
  * One incident: what it is about and touches, its five clocks, what has been done (team,
@@ -26,7 +26,8 @@ export function IncidentPage() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
   const incident = useIncident(id);
-  useDocumentTitle(incident.data ? t('incidents.pageTitle', { title: incident.data.title }) : t('incidents.title'));
+  const wording = useIncidentWording();
+  useDocumentTitle(incident.data ? t('incidents.pageTitle', { title: wording(incident.data).title }) : t('incidents.title'));
   return (
     <div className="page incident-page">
       <p>
@@ -54,10 +55,11 @@ function IncidentBody({ incident }: { incident: IncidentDetail }) {
     // sign-offs line above says who signed and what is missing.
     open && officer && incident.containment && incident.signOff?.by !== user?.username && <SignOffForm key="sign-off" incident={incident} />,
   ].filter(Boolean);
+  const { title } = useIncidentWording()(incident);
   return (
     <>
       <div className="request-head">
-        <h1>{incident.title}</h1>
+        <h1>{title}</h1>
         <IncidentStatusBadge status={incident.status} />
       </div>
       <About incident={incident} />
@@ -82,17 +84,18 @@ function About({ incident }: { incident: IncidentDetail }) {
   const id = useId();
   const format = useFormat();
   const origin = useIncidentOrigin();
+  const { description, declaredBy } = useIncidentWording()(incident);
   const none = t('incidents.none');
   return (
     <section className="card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{t('incidents.about')}</h2>
       <dl className="details">
         <dt>{t('incidents.description')}</dt>
-        <dd className="prewrap">{incident.description || none}</dd>
+        <dd className="prewrap">{description || none}</dd>
         <dt>{t('incidents.originLabel')}</dt>
         <dd>{origin(incident)}</dd>
         <dt>{t('incidents.declaredBy')}</dt>
-        <dd>{t('incidents.byAt', { by: incident.declaredBy, when: format.dateTime(incident.declaredAt) })}</dd>
+        <dd>{t('incidents.byAt', { by: declaredBy, when: format.dateTime(incident.declaredAt) })}</dd>
         <dt>{t('incidents.windowFrom')}</dt>
         <dd>{format.dateTime(incident.windowFrom)}</dd>
         <dt>{t('incidents.teamLabel')}</dt>

@@ -10,7 +10,7 @@ import { DeclareForm } from './DeclareForm';
 import { IncidentStatusBadge } from './IncidentStatusBadge';
 import { useIncidentList, type IncidentView } from './queries';
 import { Refusal } from './Refusal';
-import { useIncidentOrigin } from './words';
+import { useIncidentOrigin, useIncidentWording } from './words';
 
 /**
  * Incidents: security officers declare them; security and privacy officers run them; auditors
@@ -52,11 +52,12 @@ function IncidentSummary({ incident }: { incident: IncidentView }) {
   const id = useId();
   const format = useFormat();
   const origin = useIncidentOrigin();
+  const { title, declaredBy } = useIncidentWording()(incident);
   return (
     <li className="request-item incident-item" aria-labelledby={`${id}-title`}>
       <div className="request-head">
         <h3 id={`${id}-title`}>
-          <Link to={`/incidents/${encodeURIComponent(incident.id)}`}>{incident.title}</Link>
+          <Link to={`/incidents/${encodeURIComponent(incident.id)}`}>{title}</Link>
         </h3>
         <IncidentStatusBadge status={incident.status} />
       </div>
@@ -64,7 +65,7 @@ function IncidentSummary({ incident }: { incident: IncidentView }) {
         <dt>{t('incidents.originLabel')}</dt>
         <dd>{origin(incident)}</dd>
         <dt>{t('incidents.declaredBy')}</dt>
-        <dd>{t('incidents.byAt', { by: incident.declaredBy, when: format.dateTime(incident.declaredAt) })}</dd>
+        <dd>{t('incidents.byAt', { by: declaredBy, when: format.dateTime(incident.declaredAt) })}</dd>
         <dt>{t('incidents.clocks.title')}</dt>
         <dd>
           <ClocksSummary clocks={incident.clocks} />

@@ -32,6 +32,29 @@ export function useIncidentOrigin(): (incident: Pick<IncidentView, 'origin'>) =>
   };
 }
 
+/**
+ * An incident's title and description in the page's language. A person's words stay as they
+ * wrote them; an incident a break-glass opened by itself is described from its origin, since
+ * the workflow that opened it has no language of its own.
+ */
+export function useIncidentWording(): (incident: Pick<IncidentView, 'origin' | 'title' | 'description' | 'scope' | 'declaredBy'>) => {
+  title: string;
+  description: string;
+  declaredBy: string;
+} {
+  const { t, i18n } = useTranslation();
+  return ({ origin, title, description, scope, declaredBy }) => {
+    if (origin.kind === 'declared') return { title, description, declaredBy };
+    const key = `breakGlass.retroStatus.${origin.outcome}`;
+    const words = { request: origin.accessRequestId, outcome: i18n.exists(key) ? t(key) : origin.outcome, user: scope.users.join(', ') };
+    return {
+      title: t('incidents.breakGlassOpened.title', words),
+      description: t('incidents.breakGlassOpened.description', words),
+      declaredBy: t('incidents.breakGlassOpened.declaredBy'),
+    };
+  };
+}
+
 /** A notification's recipient in words: an address as it is, a patient reached by the hospital's own service by id. */
 export function useRecipient(): (notification: Pick<NotificationView, 'recipient'>) => string {
   const { t } = useTranslation();
