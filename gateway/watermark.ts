@@ -1,9 +1,8 @@
 import sharp from 'sharp';
 import { escapeXml } from '../contracts/xml.js';
-import { renderHashOfImageArea, type RenderHash } from '../tracing/rendered-hash.js';
+import { renderHashOfPixels, type RenderHash } from '../tracing/rendered-hash.js';
 import { bandGeometry, imageAreaHeight } from '../tracing/rendered-layout.js';
 import { embedServingMark } from '../tracing/rendered-mark.js';
-import { greyFromRaw } from '../tracing/rendered-pixels.js';
 
 // Every rendering is a different image: libvips' operation cache would only hold memory.
 sharp.cache(false);
@@ -27,7 +26,7 @@ export interface WatermarkedImage {
 export async function watermark(image: Buffer, lines: string[], servingId: string): Promise<WatermarkedImage> {
   const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
-  const renderHash = renderHashOfImageArea(greyFromRaw(data, width, height, channels), imageAreaHeight(width, height));
+  const renderHash = renderHashOfPixels(data, width, height, channels, imageAreaHeight(width, height));
   embedServingMark(data, width, height, channels, servingId);
   const band = await bandOverlay(width, height, lines);
   const { pixels, channels: outChannels } = withBand(data, width, height, channels, band);

@@ -1,5 +1,5 @@
 import { bandGeometry } from './rendered-layout.js';
-import { resampleArea, topRows, type GreyImage } from './rendered-pixels.js';
+import { overlaps, resampleArea, resampleColumns, resampleRow, topRows, type GreyImage } from './rendered-pixels.js';
 
 // A perceptual hash of a rendering's image area (DCT pHash, 64 bits). It names the picture,
 // not the serving: every serving of one instance hashes alike, so it only finds the servings
@@ -34,7 +34,11 @@ const COSINES: Float64Array[] = Array.from({ length: SIDE }, (_, k) => {
 
 /** pHash of a grey image: 32×32 area average, 2-D DCT, each of 64 low coefficients above their median or not. */
 export function perceptualHash(image: GreyImage): RenderHash {
-  const small = resampleArea(image, image.height, SIDE, SIDE).data;
+  return hashOfThumbnail(resampleArea(image, image.height, SIDE, SIDE).data);
+}
+
+/** The pHash of a 32×32 area average. */
+function hashOfThumbnail(small: Float32Array): RenderHash {
   const coefficients = ZIGZAG.map(([u, v]) => {
     let sum = 0;
     const cu = COSINES[u]!;
@@ -63,6 +67,26 @@ export function hammingDistance(a: RenderHash, b: RenderHash): number {
 /** The hash of a rendering's image area, the rows above the band: what the gateway keeps with each serving. */
 export function renderHashOfImageArea(image: GreyImage, imageAreaRows: number): RenderHash {
   return perceptualHash(topRows(image, imageAreaRows));
+}
+
+/**
+ * renderHashOfImageArea(greyFromRaw(pixels, …), imageAreaRows), to the bit, straight from
+ * interleaved 8-bit pixels: the gateway hashes every rendering it serves, and a grey copy of
+ * the whole image is most of that work. One row of grey at a time, converted as greyFromRaw does.
+ */
+export function renderHashOfPixels(pixels: Uint8Array, width: number, height: number, channels: number, imageAreaRows: number): RenderHash {
+  const rows = Math.max(1, Math.min(height, Math.round(imageAreaRows)));
+  const xs = overlaps(SIDE, 0, width, width);
+  const ys = overlaps(SIDE, 0, rows, rows);
+  const grey = new Float32Array(width);
+  const columns = new Float32Array(rows * SIDE);
+  for (let y = 0; y < rows; y++) {
+    let o = y * width * channels;
+    if (channels >= 3) for (let x = 0; x < width; x++, o += channels) grey[x] = 0.299 * pixels[o]! + 0.587 * pixels[o + 1]! + 0.114 * pixels[o + 2]!;
+    else for (let x = 0; x < width; x++, o += channels) grey[x] = pixels[o]!;
+    resampleRow(grey, 0, xs, columns, y * SIDE);
+  }
+  return hashOfThumbnail(resampleColumns(columns, SIDE, ys));
 }
 
 /**

@@ -62,19 +62,38 @@ export function servingPattern(servingId: string, cells: number): Int8Array {
 
 /**
  * Adds the serving's pattern to interleaved 8-bit pixels in place: colour channels alike (so
- * the luminance carries it), alpha untouched, clamped to 0 … 255.
+ * the luminance carries it), alpha untouched, clamped to 0 … 255. Runs on every rendering the
+ * gateway serves: the clamp is the typed array's own, and each cell row's deltas are looked up
+ * once, not per pixel.
  */
 export function embedServingMark(pixels: Uint8Array, width: number, height: number, channels: number, servingId: string): void {
   const grid = markGrid(width, height);
   const pattern = servingPattern(servingId, grid.columns * grid.rows);
   const colourChannels = channels === 2 || channels === 4 ? channels - 1 : channels;
+  const clamped = new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, pixels.length);
   const columnCells = Int32Array.from({ length: width }, (_, x) => cellColumn(grid, x));
+  const deltas = new Int16Array(width);
+  let deltasRow = -1;
   for (let y = 0; y < grid.areaRows; y++) {
-    const rowOffset = cellRow(grid, y) * grid.columns;
-    for (let x = 0; x < width; x++) {
-      const delta = pattern[rowOffset + columnCells[x]!]! * MARK_AMPLITUDE;
-      const o = (y * width + x) * channels;
-      for (let c = 0; c < colourChannels; c++) pixels[o + c] = Math.max(0, Math.min(255, pixels[o + c]! + delta));
+    const row = cellRow(grid, y);
+    if (row !== deltasRow) {
+      for (let x = 0; x < width; x++) deltas[x] = pattern[row * grid.columns + columnCells[x]!]! * MARK_AMPLITUDE;
+      deltasRow = row;
+    }
+    let o = y * width * channels;
+    if (channels === 3) {
+      // Colour renderings, the common case, without the inner loop.
+      for (let x = 0; x < width; x++, o += 3) {
+        const delta = deltas[x]!;
+        clamped[o] = clamped[o]! + delta;
+        clamped[o + 1] = clamped[o + 1]! + delta;
+        clamped[o + 2] = clamped[o + 2]! + delta;
+      }
+      continue;
+    }
+    for (let x = 0; x < width; x++, o += channels) {
+      const delta = deltas[x]!;
+      for (let c = 0; c < colourChannels; c++) clamped[o + c] = clamped[o + c]! + delta;
     }
   }
 }

@@ -79,19 +79,27 @@ export function resampleArea(source: GreyImage, rows: number, width: number, hei
   // Columns first, into an intermediate of the source's rows and the output's columns.
   const usedRows = Math.min(source.height, Math.ceil(rows));
   const columns = new Float32Array(usedRows * width);
-  for (let y = 0; y < usedRows; y++) {
-    for (let x = 0; x < width; x++) {
-      let sum = 0;
-      let weights = 0;
-      for (const { index, weight } of xs[x]!) {
-        sum += source.data[y * source.width + index]! * weight;
-        weights += weight;
-      }
-      columns[y * width + x] = weights > 0 ? sum / weights : 0;
+  for (let y = 0; y < usedRows; y++) resampleRow(source.data, y * source.width, xs, columns, y * width);
+  return { width, height, data: resampleColumns(columns, width, ys) };
+}
+
+/** The first pass of resampleArea: one source row, from `offset`, area-averaged into `xs.length` columns of `out` at `outOffset`. */
+export function resampleRow(source: ArrayLike<number>, offset: number, xs: Overlap[][], out: Float32Array, outOffset: number): void {
+  for (let x = 0; x < xs.length; x++) {
+    let sum = 0;
+    let weights = 0;
+    for (const { index, weight } of xs[x]!) {
+      sum += source[offset + index]! * weight;
+      weights += weight;
     }
+    out[outOffset + x] = weights > 0 ? sum / weights : 0;
   }
-  const data = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) {
+}
+
+/** The second pass of resampleArea: the intermediate's rows (each `width` wide) area-averaged into `ys.length` rows. */
+export function resampleColumns(columns: Float32Array, width: number, ys: Overlap[][]): Float32Array {
+  const data = new Float32Array(width * ys.length);
+  for (let y = 0; y < ys.length; y++) {
     const cells = ys[y]!;
     for (let x = 0; x < width; x++) {
       let sum = 0;
@@ -103,5 +111,5 @@ export function resampleArea(source: GreyImage, rows: number, width: number, hei
       data[y * width + x] = weights > 0 ? sum / weights : 0;
     }
   }
-  return { width, height, data };
+  return data;
 }
