@@ -1,9 +1,10 @@
 // npm run bench:gateway — the gateway against a plain reverse proxy, measured with wrk (a C
 // load generator, so the client does not set the pace): the same WADO-RS requests for the
 // same instance straight to Orthanc, through nginx (keep-alive upstream, no auth, no
-// logging; configuration generated here) and through the gateway with a valid token, in the
-// same run, interleaved, two rounds. Prints each route's ratios to direct, p50/p99, the
-// gateway's RSS, and authorization decisions per second (cached token, first-seen token)
+// logging; configuration generated here), through a bare Node proxy (Node's floor,
+// scripts/bench/node-floor-proxy.ts) and through the gateway with a valid token, in the
+// same run, interleaved, two rounds. Prints each route's ratios to direct, p50/p99, the CPU
+// time Orthanc and each proxy spent per answer, the gateway's RSS, and authorization decisions per second (cached token, first-seen token)
 // against bare crypto.verify on the same token. Ratios only: absolute figures on a shared
 // 2-core machine are noise.
 //
@@ -15,7 +16,6 @@
 // see whether the second core helps; scripts/bench/cluster-gateway.ts).
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLocalJWKSet } from 'jose';
@@ -23,10 +23,11 @@ import { TokenVerifier } from '../gateway/token-verifier.js';
 import { signPacsToken } from '../tokens/pacs-token.js';
 import { startBenchServers } from './bench/bench-servers.js';
 import { NGINX_BINARY, startNginxProxy } from './bench/nginx-proxy.js';
+import { cpuSeconds, processTree, rssMiB } from './bench/process-tree.js';
 import { hasCommand, wrk, type WrkResult } from './bench/wrk.js';
 import { scratchDir } from './lib/ephemeral-servers.js';
 import { startOrthanc } from './lib/orthanc-server.js';
-import { freePort, startProcess, waitFor } from './lib/processes.js';
+import { freePort, isPortOpen, startProcess, waitFor } from './lib/processes.js';
 import { step } from './lib/progress.js';
 import { loadSyntheticStudies } from './lib/synthetic-studies.js';
 
@@ -39,6 +40,7 @@ const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
 const SOAK_SLICE_SECONDS = 120;
 const profileDir = process.env.BENCH_GATEWAY_PROFILE_DIR;
 const gatewayWorkers = Number(process.env.BENCH_GATEWAY_WORKERS ?? 1);
+const split = process.env.BENCH_SPLIT === '1';
 
 // wrk and nginx come from Debian; installed here when missing and allowed, else named.
 const missing = [...(hasCommand('wrk', ['--version']) ? [] : ['wrk']), ...(hasCommand(NGINX_BINARY, ['-v']) ? [] : ['nginx-light'])];
@@ -84,6 +86,7 @@ const gatewayProcess = startProcess(
   process.execPath,
   [
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []),
+    ...(process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     '--import',
     'tsx',
     path.resolve(gatewayWorkers > 1 ? 'scripts/bench/cluster-gateway.ts' : 'gateway/main.ts'),
@@ -107,24 +110,66 @@ const gatewayProcess = startProcess(
 const gateway = `http://127.0.0.1:${gatewayPort}`;
 await waitFor('the gateway', async () => (await fetch(`${gateway}/healthz`)).ok, { process: gatewayProcess });
 
+// Node's own floor: a bare node:http proxy with the gateway's PACS client, nothing checked.
+const floorPort = await freePort();
+const floorProcess = startProcess('node-floor-proxy', process.execPath, ['--import', 'tsx', path.resolve('scripts/bench/node-floor-proxy.ts')], {
+  logFile: path.join(workDir, 'node-floor-proxy.log'),
+  env: {
+    ...process.env,
+    FLOOR_PORT: String(floorPort),
+    PACS_DICOMWEB_URL: orthanc.dicomwebUrl,
+    PACS_USERNAME: orthanc.username,
+    PACS_PASSWORD: orthanc.password,
+  },
+});
+await waitFor('the bare Node proxy', () => isPortOpen(floorPort), { process: floorProcess });
+
 const basic = `Basic ${Buffer.from(`${orthanc.username}:${orthanc.password}`).toString('base64')}`;
 const nginxDir = scratchDir('iar-bench-nginx-');
 const nginx = await startNginxProxy({ dir: nginxDir, port: await freePort(), upstreamPort: orthancPort, authorization: basic });
 
+// BENCH_SPLIT=1: the split design measured, nginx streaming and the gateway's checks deciding.
+const splitParts = split ? await startSplit() : undefined;
+async function startSplit() {
+  const deciderPort = await freePort();
+  const decider = startProcess('split-decider', process.execPath, ['--import', 'tsx', path.resolve('scripts/bench/split-decider.ts')], {
+    logFile: path.join(workDir, 'split-decider.log'),
+    env: {
+      ...process.env,
+      GATEWAY_PORT: String(deciderPort),
+      GATEWAY_ID: 'bench-split-decider',
+      TOKEN_ISSUER: api,
+      PACS_DICOMWEB_URL: orthanc.dicomwebUrl,
+      PACS_USERNAME: orthanc.username,
+      PACS_PASSWORD: orthanc.password,
+      DATABASE_URL: servers.databaseUrl,
+      ACCESS_JOURNAL_DIR: path.join(workDir, 'split-journal'),
+      LOG_LEVEL: 'warn',
+    },
+  });
+  await waitFor('the split design’s decider', () => isPortOpen(deciderPort), { process: decider });
+  const front = await startNginxProxy({
+    dir: scratchDir('iar-bench-split-'),
+    port: await freePort(),
+    upstreamPort: orthancPort,
+    authorization: basic,
+    deciderPort,
+  });
+  return { decider, front };
+}
+
 /** The gateway's resident memory in MiB: the process and any children it forked. */
-function gatewayRssMiB(): number {
-  const pid = gatewayProcess.child.pid!;
-  const rssKiB = (p: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-  let children: number[] = [];
-  try {
-    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    // no children
-  }
-  return [pid, ...children].reduce((n, p) => n + rssKiB(p), 0) / 1024;
+const gatewayRssMiB = () => rssMiB(processTree(gatewayProcess.child.pid!));
+
+/** CPU seconds used so far by Orthanc and each proxy, each with its children. */
+function cpuNow(): Record<'orthanc' | Exclude<Target, 'direct'>, number> {
+  return {
+    orthanc: cpuSeconds(processTree(orthanc.process.child.pid!)),
+    nginx: cpuSeconds(processTree(nginx.process.child.pid!)),
+    node: cpuSeconds(processTree(floorProcess.child.pid!)),
+    gateway: cpuSeconds(processTree(gatewayProcess.child.pid!)),
+    split: splitParts ? cpuSeconds([...processTree(splitParts.front.process.child.pid!), ...processTree(splitParts.decider.child.pid!)]) : 0,
+  };
 }
 
 const series = study!.series[0]!;
@@ -138,17 +183,42 @@ const allRoutes = {
 };
 const only = process.env.BENCH_ROUTES?.split(',').map((s) => s.trim());
 const routes = Object.entries(allRoutes).filter(([name]) => !only || only.includes(name));
-const targets = {
-  direct: { base: orthanc.dicomwebUrl, authorization: basic },
-  nginx: { base: `${nginx.url}/dicom-web`, authorization: `Bearer ${token}` },
-  gateway: { base: `${gateway}/dicom-web`, authorization: `Bearer ${token}` },
-};
-type Target = keyof typeof targets;
+const targets: Record<Target, { base: string; authorization: string } | undefined> & Record<Exclude<Target, 'split'>, { base: string; authorization: string }> =
+  {
+    direct: { base: orthanc.dicomwebUrl, authorization: basic },
+    nginx: { base: `${nginx.url}/dicom-web`, authorization: `Bearer ${token}` },
+    node: { base: `http://127.0.0.1:${floorPort}/dicom-web`, authorization: `Bearer ${token}` },
+    gateway: { base: `${gateway}/dicom-web`, authorization: `Bearer ${token}` },
+    split: splitParts ? { base: `${splitParts.front.url}/dicom-web`, authorization: `Bearer ${token}` } : undefined,
+  };
+/** A fresh PACS token for every target that is sent one. */
+async function renewToken(): Promise<void> {
+  const { access_token: renewed } = await post(`/api/access-requests/${id}/tokens`, alice, {});
+  for (const target of ['nginx', 'node', 'gateway', 'split'] as const) {
+    const t = targets[target];
+    if (t) t.authorization = `Bearer ${renewed}`;
+  }
+}
+const CPU_HEADER =
+  [
+    '| route | direct: Orthanc | nginx: Orthanc / nginx | bare Node proxy: ÷ direct, Orthanc / Node | gateway: Orthanc / gateway | gateway ÷ nginx',
+    '| split (BENCH_SPLIT=1): ÷ direct, p99 ms; Orthanc / nginx + decider |',
+  ].join(' ') + '\n|---|---|---|---|---|---|---|';
+type Target = 'direct' | 'nginx' | 'node' | 'gateway' | 'split';
+/** The targets this run measures: the split design only with BENCH_SPLIT=1. */
+const measured = (Object.keys(targets) as Target[]).filter((target) => targets[target]);
+/** The split design decides streamed routes only: rendered images and instances carry the gateway's marks. */
+const targetsFor = (route: string) => measured.filter((target) => target !== 'split' || !['instance', 'rendered'].includes(route));
+const targetOf = (target: Target) => targets[target]!;
+/** A wrk run and the CPU time per answer, µs, of Orthanc and of the proxy measured (none direct). */
+type Measured = WrkResult & { cpu: { orthanc: number; proxy: number } };
+type Rounds = Record<Exclude<Target, 'split'>, Measured> & { split?: Measured };
 
 // Every target answers every route before anything is timed.
 const sizes = new Map<string, number>();
 for (const [name, p] of routes) {
-  for (const [target, { base, authorization }] of Object.entries(targets)) {
+  for (const target of targetsFor(name)) {
+    const { base, authorization } = targetOf(target);
     const response = await fetch(`${base}${p}`, { headers: { authorization } });
     const body = Buffer.from(await response.arrayBuffer());
     if (!response.ok) throw new Error(`${name} through ${target}: ${response.status} ${body.toString('utf8', 0, 200)}`);
@@ -157,16 +227,24 @@ for (const [name, p] of routes) {
 }
 
 try {
-  const run = (target: Target, p: string, seconds: number) =>
-    wrk(`${targets[target].base}${p}`, { seconds, connections, headers: { authorization: targets[target].authorization } });
+  /** One wrk run, with the CPU time each server spent on it per answer (µs). */
+  const run = async (target: Target, p: string, seconds: number): Promise<Measured> => {
+    const before = cpuNow();
+    const result = await wrk(`${targetOf(target).base}${p}`, { seconds, connections, headers: { authorization: targetOf(target).authorization } });
+    const after = cpuNow();
+    const perAnswer = (server: keyof typeof before) => ((after[server] - before[server]) * 1e6) / Math.max(1, result.requests);
+    return { ...result, cpu: { orthanc: perAnswer('orthanc'), proxy: target === 'direct' ? 0 : perAnswer(target) } };
+  };
   step('warming up...');
-  for (const [, p] of routes) for (const target of Object.keys(targets) as Target[]) await run(target, p, 2);
+  for (const [name, p] of routes) for (const target of targetsFor(name)) await run(target, p, 2);
   const rssStart = gatewayRssMiB();
-  const results = new Map<string, Record<Target, WrkResult>[]>(routes.map(([name]) => [name, []]));
+  const results = new Map<string, Rounds[]>(routes.map(([name]) => [name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const [name, p] of routes) {
-      const round = {} as Record<Target, WrkResult>;
-      for (const target of Object.keys(targets) as Target[]) {
+      // A token lives 5 minutes and a whole run is longer: renewed as a viewer renews its own.
+      await renewToken();
+      const round = {} as Rounds;
+      for (const target of targetsFor(name)) {
         step(`round ${r + 1}/${rounds}: ${name}, ${target}, ${wrkSeconds} s, ${connections} connections...`);
         round[target] = await run(target, p, wrkSeconds);
       }
@@ -183,8 +261,7 @@ try {
     // own: one token would expire mid-soak and the rest would be refusals, not images.
     const slices: { perSecond: number; p99: number; rss: number }[] = [];
     for (let left = soakSeconds; left > 0; left -= SOAK_SLICE_SECONDS) {
-      const { access_token: renewed } = await post(`/api/access-requests/${id}/tokens`, alice, {});
-      targets.gateway.authorization = `Bearer ${renewed}`;
+      await renewToken();
       const s = await run('gateway', allRoutes['frames/1'], Math.min(left, SOAK_SLICE_SECONDS));
       slices.push({ perSecond: s.perSecond, p99: s.p99, rss: gatewayRssMiB() });
     }
@@ -244,6 +321,7 @@ try {
   const f1 = (n: number) => n.toFixed(1);
   const f2 = (n: number) => n.toFixed(2);
   const rows: string[] = [];
+  const cpuRows: string[] = [];
   const gatewayShape = gatewayWorkers > 1 ? `gateway in ${gatewayWorkers} processes (node:cluster)` : 'gateway in one process';
   for (const [name, list] of results) {
     list.forEach((x, r) => {
@@ -258,6 +336,17 @@ try {
               gatewayRatio >= nginxRatio ? 'throughput met' : 'throughput not met',
               x.gateway.p99 <= x.nginx.p99 * 1.2 ? 'p99 met' : `p99 not met (> ${f1(x.nginx.p99 * 1.2)})`,
             ].join(', ');
+      cpuRows.push(
+        [
+          r === 0 ? name : '',
+          f0(x.direct.cpu.orthanc),
+          `${f0(x.nginx.cpu.orthanc)} / ${f0(x.nginx.cpu.proxy)}`,
+          `${f2(x.node.perSecond / x.direct.perSecond)}, ${f0(x.node.cpu.orthanc)} / ${f0(x.node.cpu.proxy)}`,
+          `${f0(x.gateway.cpu.orthanc)} / ${f0(x.gateway.cpu.proxy)}`,
+          f2(x.gateway.cpu.proxy / Math.max(1, x.nginx.cpu.proxy)),
+          x.split ? `${f2(x.split.perSecond / x.direct.perSecond)}, p99 ${f1(x.split.p99)}; ${f0(x.split.cpu.orthanc)} / ${f0(x.split.cpu.proxy)}` : '',
+        ].join(' | '),
+      );
       rows.push(
         [
           r === 0 ? `${name} (${(sizes.get(name)! / 1000).toFixed(0)} kB)` : '',
@@ -275,7 +364,7 @@ try {
 
   process.stdout.write(`
 bench:gateway  wrk -t1 -c${connections}, ${gatewayShape}, ${rounds} rounds × ${wrkSeconds} s per target
-interleaved (direct, nginx, gateway); one instance of a 256×256 CT
+interleaved (direct, nginx, bare Node proxy, gateway); one instance of a 256×256 CT
 load average at the end: ${os
     .loadavg()
     .map((n) => n.toFixed(2))
@@ -284,6 +373,11 @@ load average at the end: ${os
 | route | direct req/s | nginx ÷ direct | gateway ÷ direct | direct p50 / p99 ms | nginx p50 / p99 ms | gateway p50 / p99 ms | goal |
 |---|---|---|---|---|---|---|---|
 ${rows.map((row) => `| ${row} |`).join('\n')}
+
+CPU time per answer, µs (user + system, from /proc; the proxy with its children):
+
+${CPU_HEADER}
+${cpuRows.map((row) => `| ${row} |`).join('\n')}
 ${soak}
 authorization decisions per second (${decisions} tokens, one core):
   bare crypto.verify (ES256)       ${f0(bare).padStart(9)}   ×1.00
@@ -294,6 +388,9 @@ authorization decisions per second (${decisions} tokens, one core):
   // Also when a run fails: nothing this started is left behind.
   await gatewayProcess.stop();
   await nginx.process.stop();
+  await floorProcess.stop();
+  await splitParts?.front.process.stop();
+  await splitParts?.decider.stop();
   await orthanc.process.stop();
   await servers.close();
 }

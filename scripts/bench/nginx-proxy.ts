@@ -14,6 +14,8 @@ export async function startNginxProxy(options: {
   port: number;
   upstreamPort: number;
   authorization: string;
+  /** The split design's decider (scripts/bench/split-decider.ts): asked first, by auth_request, for the PACS URI to fetch. */
+  deciderPort?: number;
 }): Promise<{ url: string; process: ManagedProcess }> {
   const temp = (name: string) => path.join(options.dir, name);
   const config = `daemon off;
@@ -29,14 +31,10 @@ http {
   uwsgi_temp_path ${temp('uwsgi')};
   scgi_temp_path ${temp('scgi')};
   upstream pacs { server 127.0.0.1:${options.upstreamPort}; keepalive 32; }
+${options.deciderPort === undefined ? '' : `  upstream decider { server 127.0.0.1:${options.deciderPort}; keepalive 32; }`}
   server {
     listen 127.0.0.1:${options.port};
-    location / {
-      proxy_pass http://pacs;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Authorization "${options.authorization}";
-    }
+${options.deciderPort === undefined ? plainLocation(options.authorization) : splitLocations(options.authorization)}
   }
 }
 `;
@@ -45,4 +43,37 @@ http {
   const proc = startProcess('nginx', NGINX_BINARY, ['-c', file, '-p', options.dir], { logFile: temp('nginx.log') });
   await waitFor('nginx', () => isPortOpen(options.port), { process: proc });
   return { url: `http://127.0.0.1:${options.port}`, process: proc };
+}
+
+function plainLocation(authorization: string): string {
+  return `    location / {
+      proxy_pass http://pacs;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "${authorization}";
+    }`;
+}
+
+/** nginx streams; the decider says first whether, and which PACS URI (the viewer's, confined). */
+function splitLocations(authorization: string): string {
+  return `    location / {
+      auth_request /_decide;
+      auth_request_set $pacs_uri $upstream_http_x_pacs_uri;
+      proxy_pass http://pacs$pacs_uri;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "${authorization}";
+      proxy_hide_header Keep-Alive;
+    }
+    location = /_decide {
+      internal;
+      proxy_pass http://decider;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Real-IP $remote_addr;
+    }`;
 }

@@ -3,6 +3,8 @@ import { promisify } from 'node:util';
 
 export interface WrkResult {
   perSecond: number;
+  /** Answers completed in the run. */
+  requests: number;
   p50: number;
   p99: number;
   /** Socket errors wrk counted (connect, read, write, timeout): shown, not fatal. */
@@ -29,7 +31,13 @@ export async function wrk(url: string, options: { seconds: number; connections: 
     return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
   };
   const socketErrors = errors ? errors.slice(1).reduce((n, x) => n + Number(x), 0) : 0;
-  return { perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]), p50: ms('50%'), p99: ms('99%'), socketErrors };
+  return {
+    perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
+    requests: Number(/(\d+) requests in/.exec(out)![1]),
+    p50: ms('50%'),
+    p99: ms('99%'),
+    socketErrors,
+  };
 }
 
 /** Whether a command runs at all (wrk --version exits 1 after printing). */

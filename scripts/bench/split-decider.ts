@@ -1,0 +1,82 @@
+// For `npm run bench:gateway` with BENCH_SPLIT=1 only: a measurement of the split design that
+// issue 12 allows, not a deployed part. nginx streams the bytes (scripts/bench/nginx-proxy.ts,
+// `decider`) and asks this process first with `auth_request`: the gateway's own checks
+// (token, grant state, scope, the PACS's hierarchy) and its own journal, answering 204 with
+// the PACS URI to fetch, or the refusal's status. Rendered images and instances are not
+// decided here: they need the gateway's marks, so they are refused (nginx would route them to
+// the gateway itself). What it leaves out of the real gateway's promises is in the README.
+import http from 'node:http';
+import path from 'node:path';
+import type { Request, Response } from 'express';
+import { loadGatewayConfig } from '../../config/gateway-config.js';
+import { createLogger } from '../../config/logger.js';
+import { createDb } from '../../db/client.js';
+import { AccessJournal } from '../../gateway/access-journal.js';
+import { AccessRecorder } from '../../gateway/access-recorder.js';
+import { authorize } from '../../gateway/authorize.js';
+import { servesInstances } from '../../gateway/dicom-delivery.js';
+import { parseDicomwebPath } from '../../gateway/dicomweb-route.js';
+import { GrantStatus } from '../../gateway/grant-status.js';
+import { PacsClient } from '../../gateway/pacs-client.js';
+import { planPacsRequest } from '../../gateway/pacs-request.js';
+import { Refusal } from '../../gateway/refusal.js';
+import { StudyHierarchy } from '../../gateway/study-hierarchy.js';
+import { TokenVerifier } from '../../gateway/token-verifier.js';
+import { serialiseQuery } from '../../pacs/dicomweb-client.js';
+
+const config = loadGatewayConfig();
+const log = createLogger('split-decider', config.logLevel);
+const db = createDb(config.databaseUrl, { maxConnections: 4 });
+const pacs = new PacsClient(config.pacs);
+const grants = new GrantStatus(db, config.revocationMaxStalenessMs);
+const journal = new AccessJournal(db, path.resolve(config.journalDir), log);
+grants.start();
+journal.start();
+await journal.flush();
+const tokens = new TokenVerifier({
+  issuer: config.issuer,
+  audience: config.audience,
+  jwksUrl: config.jwksUrl,
+  clockToleranceSeconds: config.clockToleranceSeconds,
+});
+const hierarchy = new StudyHierarchy(pacs);
+const pacsRoot = new URL(config.pacs.dicomwebUrl).pathname.replace(/\/+$/, '');
+
+const server = http.createServer(async (req, res) => {
+  const method = String(req.headers['x-original-method'] ?? '');
+  const [rawPath = '', rawQuery = ''] = String(req.headers['x-original-uri'] ?? '').split(/\?(.*)/s);
+  // The record's method, client and status are the viewer's request's, as nginx passes them.
+  const viewer = { method, socket: { remoteAddress: String(req.headers['x-real-ip'] ?? '') } } as unknown as Request;
+  const access = new AccessRecorder({ journal, gatewayId: config.gatewayId }, viewer, res as unknown as Response, rawPath);
+  try {
+    const token = await tokens.verify(req.headers.authorization);
+    access.token = token;
+    if (method !== 'GET' && method !== 'HEAD') throw new Refusal(403, 'METHOD_NOT_ALLOWED', 'reads only');
+    const target = parseDicomwebPath(rawPath);
+    access.route = target.route;
+    access.path = target.normalisedPath;
+    const plan = planPacsRequest(target, await authorize({ grants, hierarchy }, token, target.route, rawQuery));
+    if (plan.watermark || servesInstances(target.route)) throw new Refusal(403, 'NOT_DECIDED_HERE', 'marked by the gateway itself');
+    const query = serialiseQuery(plan.query);
+    res.statusCode = 200;
+    // Recorded before nginx may send a byte; what it then sends is not known here.
+    access.served();
+    res.writeHead(204, { 'x-pacs-uri': `${pacsRoot}${plan.path}${query ? `?${query}` : ''}` }).end();
+  } catch (error) {
+    // nginx passes 401 and 403 on; anything else it answers 500. Either way nothing is served.
+    const status = error instanceof Refusal && error.status === 401 ? 401 : 403;
+    res.statusCode = status;
+    access.refused(error instanceof Refusal ? error.reason : 'GATEWAY_ERROR');
+    res.writeHead(status).end();
+  }
+});
+server.listen(config.port, config.host);
+const stop = () =>
+  server.close(async () => {
+    grants.stop();
+    await journal.close();
+    await db.$disconnect();
+    process.exit(0);
+  });
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
