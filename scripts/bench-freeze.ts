@@ -28,6 +28,7 @@ import { startOrthanc } from './lib/orthanc-server.js';
 import { freePort, startProcess, waitFor } from './lib/processes.js';
 import { step } from './lib/progress.js';
 import { loadSyntheticStudies } from './lib/synthetic-studies.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 
 const grantCount = Number(process.env.BENCH_GRANTS ?? 3000);
 const realCount = Number(process.env.BENCH_REAL_GRANTS ?? 100);
@@ -99,7 +100,7 @@ const gatewayEnv: NodeJS.ProcessEnv = {
 };
 delete gatewayEnv.REVOCATION_MAX_STALENESS_SECONDS;
 const boundMs = loadGatewayConfig(gatewayEnv).revocationMaxStalenessMs;
-const gatewayProcess = startProcess('gateway', process.execPath, ['--import', 'tsx', path.resolve('gateway/main.ts')], {
+const gatewayProcess = startProcess('gateway', process.execPath, [...GATEWAY_NODE_FLAGS, '--import', 'tsx', path.resolve('gateway/main.ts')], {
   logFile: path.join(workDir, 'gateway.log'),
   env: gatewayEnv,
 });

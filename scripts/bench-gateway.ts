@@ -30,6 +30,7 @@ import { startOrthanc } from './lib/orthanc-server.js';
 import { freePort, isPortOpen, startProcess, waitFor } from './lib/processes.js';
 import { step } from './lib/progress.js';
 import { loadSyntheticStudies } from './lib/synthetic-studies.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 
 const wrkSeconds = Number(process.env.BENCH_WRK_SECONDS ?? 7);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -86,6 +87,7 @@ const gatewayProcess = startProcess(
   process.execPath,
   [
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []),
+    ...GATEWAY_NODE_FLAGS,
     ...(process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     '--import',
     'tsx',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb } from '../db/client.js';
 import { seedDemoDirectory, DEMO_USERS } from '../db/seed-demo.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 import { backgroundWorkflowId, type BackgroundJob } from '../workflows/background-jobs.js';
 import { migrate } from './lib/migrate.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/pglite-server.js';
@@ -74,8 +75,8 @@ function keyEncryptionKeyFile(): string {
   return file;
 }
 
-function tsx(script: string): [string, string[]] {
-  return [process.execPath, ['--import', 'tsx', path.join(root, script)]];
+function tsx(script: string, nodeFlags: readonly string[] = []): [string, string[]] {
+  return [process.execPath, [...nodeFlags, '--import', 'tsx', path.join(root, script)]];
 }
 
 function watch(child: ManagedProcess, logFile: string): void {
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
   if (pacs) {
     step('starting the PACS gateway...');
     const gatewayLog = path.join(logDir, 'gateway.log');
-    const gateway = startProcess('gateway', ...tsx('gateway/main.ts'), {
+    const gateway = startProcess('gateway', ...tsx('gateway/main.ts', GATEWAY_NODE_FLAGS), {
       cwd: root,
       logFile: gatewayLog,
       env: {

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags.js';
 import { ROOT, scratchDir } from '../../scripts/lib/ephemeral-servers.js';
 import { backgroundWorkflowId, type BackgroundJob } from '../../workflows/background-jobs.js';
 
@@ -104,6 +105,20 @@ async function quietPort(): Promise<number> {
 }
 const chosen = new Set<number>();
 
+/** The command line of the gateway process that `npm start` runs on `port`, from /proc. */
+function gatewayCommandLine(port: string): string[] | undefined {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!args.some((arg) => arg.endsWith(path.join('gateway', 'main.ts')))) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`GATEWAY_PORT=${port}`)) return args;
+    } catch {
+      // gone since listed, or not this user's
+    }
+  }
+  return undefined;
+}
+
 describe('npm start on the embedded defaults', () => {
   it('runs the whole cycle, stops cleanly on Ctrl-C, and keeps its data across a restart', async () => {
     const ports = {
@@ -148,6 +163,9 @@ describe('npm start on the embedded defaults', () => {
 
     running = await start(ports);
     expect(running.output()).toContain('clin.alice');
+    // The gateway runs with its node flags (gateway/node-flags.ts): without them it spends a
+    // third of its CPU collecting garbage under load.
+    expect(gatewayCommandLine(ports.GATEWAY_PORT)).toEqual(expect.arrayContaining([...GATEWAY_NODE_FLAGS]));
     expect(running.output()).toContain(`Temporal Web UI:  http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`);
     expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
 
