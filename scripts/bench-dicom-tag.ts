@@ -9,6 +9,7 @@
 // Absolute figures on a shared 2-core machine are noise; read the ratios.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 import { addServingTag, readServingTag } from '../tracing/dicom-serving-tag.js';
 import { startBenchServers } from './bench/bench-servers.js';
 import { scratchDir } from './lib/ephemeral-servers.js';
@@ -119,7 +120,7 @@ async function startGateway(variant: 'tagged' | 'untagged'): Promise<{ url: stri
   const proc = startProcess(
     `gateway-${variant}`,
     process.execPath,
-    ['--import', 'tsx', path.resolve('scripts/bench/dicom-tag-gateway.ts'), ...(variant === 'untagged' ? ['--untagged'] : [])],
+    [...GATEWAY_NODE_FLAGS, '--import', 'tsx', path.resolve('scripts/bench/dicom-tag-gateway.ts'), ...(variant === 'untagged' ? ['--untagged'] : [])],
     {
       logFile: path.join(workDir, `gateway-${variant}.log`),
       env: {

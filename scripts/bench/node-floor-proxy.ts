@@ -2,7 +2,8 @@
 // of the PACS through the gateway's own PACS client (pacs/dicomweb-client.ts, kept-alive
 // connections), the answer piped on. No token, no checks, no record, no Express: what one
 // Node hop costs on this machine, so the gateway's figure splits into Node's part and its own.
-// FLOOR_PORT and the gateway's PACS_* settings.
+// FLOOR_PORT and the gateway's PACS_* settings. It forwards any path with the PACS's
+// credentials and checks nothing: it listens on loopback only, and only while the bench runs.
 import http from 'node:http';
 import { DicomwebClient } from '../../pacs/dicomweb-client.js';
 

@@ -35,18 +35,21 @@ export function useIncidentOrigin(): (incident: Pick<IncidentView, 'origin'>) =>
 /**
  * An incident's title and description in the page's language. A person's words stay as they
  * wrote them; an incident a break-glass opened by itself is described from its origin, since
- * the workflow that opened it has no language of its own.
+ * the workflow that opened it has no language of its own. Its scope is not used: a traced
+ * leak adds users to it, and none of them broke the glass.
  */
-export function useIncidentWording(): (incident: Pick<IncidentView, 'origin' | 'title' | 'description' | 'scope' | 'declaredBy'>) => {
+export function useIncidentWording(): (incident: Pick<IncidentView, 'origin' | 'title' | 'description' | 'declaredBy'>) => {
   title: string;
   description: string;
   declaredBy: string;
 } {
   const { t, i18n } = useTranslation();
-  return ({ origin, title, description, scope, declaredBy }) => {
+  return ({ origin, title, description, declaredBy }) => {
     if (origin.kind === 'declared') return { title, description, declaredBy };
-    const key = `breakGlass.retroStatus.${origin.outcome}`;
-    const words = { request: origin.accessRequestId, outcome: i18n.exists(key) ? t(key) : origin.outcome, user: scope.users.join(', ') };
+    const outcome = `incidents.breakGlassOpened.outcomes.${origin.outcome}`;
+    // An outcome these pages do not know keeps the workflow's own words.
+    if (!i18n.exists(outcome)) return { title, description, declaredBy };
+    const words = { request: origin.accessRequestId, outcome: t(outcome) };
     return {
       title: t('incidents.breakGlassOpened.title', words),
       description: t('incidents.breakGlassOpened.description', words),
