@@ -9,12 +9,8 @@ import { PacsClient } from './pacs-client.js';
 import { StudyHierarchy } from './study-hierarchy.js';
 import { TokenVerifier } from './token-verifier.js';
 
-/**
- * One gateway process, as deployed: configuration from the environment, the journal flushed
- * before serving, and a clean stop on SIGINT/SIGTERM. `benchmark` is for the benchmarks' own
- * entry points only (scripts/bench/); gateway/main.ts passes nothing.
- */
-export async function serveGateway(benchmark: Pick<GatewayDeps, 'untaggedDicomForBenchmark'> = {}): Promise<void> {
+/** What a gateway process is made of, opened from the environment: the journal already flushed of a previous run. */
+export async function openGatewayParts() {
   const config = loadGatewayConfig();
   const log = createLogger('gateway', config.logLevel);
   const db = createDb(config.databaseUrl, { maxConnections: 4 });
@@ -27,19 +23,44 @@ export async function serveGateway(benchmark: Pick<GatewayDeps, 'untaggedDicomFo
   journal.start();
   // Flush what a previous run left in the journal before serving.
   await journal.flush();
+  const tokens = new TokenVerifier({
+    issuer: config.issuer,
+    audience: config.audience,
+    jwksUrl: config.jwksUrl,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+  });
+  return {
+    config,
+    log,
+    db,
+    pacs,
+    grants,
+    journal,
+    tokens,
+    hierarchy: new StudyHierarchy(pacs),
+    async close(): Promise<void> {
+      grants.stop();
+      await journal.close();
+      await db.$disconnect();
+    },
+  };
+}
 
+/**
+ * One gateway process, as deployed: configuration from the environment, the journal flushed
+ * before serving, and a clean stop on SIGINT/SIGTERM. `benchmark` is for the benchmarks' own
+ * entry points only (scripts/bench/); gateway/main.ts passes nothing.
+ */
+export async function serveGateway(benchmark: Pick<GatewayDeps, 'untaggedDicomForBenchmark'> = {}): Promise<void> {
+  const parts = await openGatewayParts();
+  const { config, log } = parts;
   const app = createGateway({
     gatewayId: config.gatewayId,
-    tokens: new TokenVerifier({
-      issuer: config.issuer,
-      audience: config.audience,
-      jwksUrl: config.jwksUrl,
-      clockToleranceSeconds: config.clockToleranceSeconds,
-    }),
-    grants,
-    pacs,
-    hierarchy: new StudyHierarchy(pacs),
-    journal,
+    tokens: parts.tokens,
+    grants: parts.grants,
+    pacs: parts.pacs,
+    hierarchy: parts.hierarchy,
+    journal: parts.journal,
     log,
     webOrigins: config.webOrigins,
     ...benchmark,
@@ -50,9 +71,7 @@ export async function serveGateway(benchmark: Pick<GatewayDeps, 'untaggedDicomFo
 
   function shutdown(): void {
     server.close(async () => {
-      grants.stop();
-      await journal.close();
-      await db.$disconnect();
+      await parts.close();
       process.exit(0);
     });
     server.closeAllConnections();

@@ -6,40 +6,17 @@
 // decided here: they need the gateway's marks, so they are refused (nginx would route them to
 // the gateway itself). What it leaves out of the real gateway's promises is in the README.
 import http from 'node:http';
-import path from 'node:path';
 import type { Request, Response } from 'express';
-import { loadGatewayConfig } from '../../config/gateway-config.js';
-import { createLogger } from '../../config/logger.js';
-import { createDb } from '../../db/client.js';
-import { AccessJournal } from '../../gateway/access-journal.js';
 import { AccessRecorder } from '../../gateway/access-recorder.js';
 import { authorize } from '../../gateway/authorize.js';
 import { servesInstances } from '../../gateway/dicom-delivery.js';
 import { parseDicomwebPath } from '../../gateway/dicomweb-route.js';
-import { GrantStatus } from '../../gateway/grant-status.js';
-import { PacsClient } from '../../gateway/pacs-client.js';
 import { planPacsRequest } from '../../gateway/pacs-request.js';
 import { Refusal } from '../../gateway/refusal.js';
-import { StudyHierarchy } from '../../gateway/study-hierarchy.js';
-import { TokenVerifier } from '../../gateway/token-verifier.js';
+import { openGatewayParts } from '../../gateway/serve.js';
 import { serialiseQuery } from '../../pacs/dicomweb-client.js';
 
-const config = loadGatewayConfig();
-const log = createLogger('split-decider', config.logLevel);
-const db = createDb(config.databaseUrl, { maxConnections: 4 });
-const pacs = new PacsClient(config.pacs);
-const grants = new GrantStatus(db, config.revocationMaxStalenessMs);
-const journal = new AccessJournal(db, path.resolve(config.journalDir), log);
-grants.start();
-journal.start();
-await journal.flush();
-const tokens = new TokenVerifier({
-  issuer: config.issuer,
-  audience: config.audience,
-  jwksUrl: config.jwksUrl,
-  clockToleranceSeconds: config.clockToleranceSeconds,
-});
-const hierarchy = new StudyHierarchy(pacs);
+const { config, journal, grants, tokens, hierarchy, close } = await openGatewayParts();
 const pacsRoot = new URL(config.pacs.dicomwebUrl).pathname.replace(/\/+$/, '');
 
 const server = http.createServer(async (req, res) => {
@@ -73,9 +50,7 @@ const server = http.createServer(async (req, res) => {
 server.listen(config.port, config.host);
 const stop = () =>
   server.close(async () => {
-    grants.stop();
-    await journal.close();
-    await db.$disconnect();
+    await close();
     process.exit(0);
   });
 process.once('SIGTERM', stop);
