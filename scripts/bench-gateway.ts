@@ -80,6 +80,19 @@ await post(`/api/access-requests/${id}/reviews`, await login('sup.carol'), { dec
 await post(`/api/access-requests/${id}/reviews`, await login('priv.dave'), { decision: 'approve' });
 const { access_token: token } = await post(`/api/access-requests/${id}/tokens`, alice, {});
 
+/** What every process here that talks to the PACS is told about it. */
+const pacsEnv = { PACS_DICOMWEB_URL: orthanc.dicomwebUrl, PACS_USERNAME: orthanc.username, PACS_PASSWORD: orthanc.password };
+/** A gateway process's settings (the deployed gateway's, and the split design's decider's): its port and journal of its own. */
+const gatewayEnv = (port: number, journal: string) => ({
+  ...process.env,
+  ...pacsEnv,
+  GATEWAY_PORT: String(port),
+  TOKEN_ISSUER: api,
+  DATABASE_URL: servers.databaseUrl,
+  ACCESS_JOURNAL_DIR: path.join(workDir, journal),
+  LOG_LEVEL: 'warn',
+});
+
 // The gateway in its own process, as deployed.
 const gatewayPort = await freePort();
 const gatewayProcess = startProcess(
@@ -95,18 +108,7 @@ const gatewayProcess = startProcess(
   ],
   {
     logFile: path.join(workDir, 'gateway.log'),
-    env: {
-      ...process.env,
-      GATEWAY_PORT: String(gatewayPort),
-      TOKEN_ISSUER: api,
-      PACS_DICOMWEB_URL: orthanc.dicomwebUrl,
-      PACS_USERNAME: orthanc.username,
-      PACS_PASSWORD: orthanc.password,
-      DATABASE_URL: servers.databaseUrl,
-      ACCESS_JOURNAL_DIR: path.join(workDir, 'journal'),
-      LOG_LEVEL: 'warn',
-      BENCH_GATEWAY_WORKERS: String(gatewayWorkers),
-    },
+    env: { ...gatewayEnv(gatewayPort, 'journal'), BENCH_GATEWAY_WORKERS: String(gatewayWorkers) },
   },
 );
 const gateway = `http://127.0.0.1:${gatewayPort}`;
@@ -116,13 +118,7 @@ await waitFor('the gateway', async () => (await fetch(`${gateway}/healthz`)).ok,
 const floorPort = await freePort();
 const floorProcess = startProcess('node-floor-proxy', process.execPath, ['--import', 'tsx', path.resolve('scripts/bench/node-floor-proxy.ts')], {
   logFile: path.join(workDir, 'node-floor-proxy.log'),
-  env: {
-    ...process.env,
-    FLOOR_PORT: String(floorPort),
-    PACS_DICOMWEB_URL: orthanc.dicomwebUrl,
-    PACS_USERNAME: orthanc.username,
-    PACS_PASSWORD: orthanc.password,
-  },
+  env: { ...process.env, ...pacsEnv, FLOOR_PORT: String(floorPort) },
 });
 await waitFor('the bare Node proxy', () => isPortOpen(floorPort), { process: floorProcess });
 
@@ -136,18 +132,7 @@ async function startSplit() {
   const deciderPort = await freePort();
   const decider = startProcess('split-decider', process.execPath, ['--import', 'tsx', path.resolve('scripts/bench/split-decider.ts')], {
     logFile: path.join(workDir, 'split-decider.log'),
-    env: {
-      ...process.env,
-      GATEWAY_PORT: String(deciderPort),
-      GATEWAY_ID: 'bench-split-decider',
-      TOKEN_ISSUER: api,
-      PACS_DICOMWEB_URL: orthanc.dicomwebUrl,
-      PACS_USERNAME: orthanc.username,
-      PACS_PASSWORD: orthanc.password,
-      DATABASE_URL: servers.databaseUrl,
-      ACCESS_JOURNAL_DIR: path.join(workDir, 'split-journal'),
-      LOG_LEVEL: 'warn',
-    },
+    env: { ...gatewayEnv(deciderPort, 'split-journal'), GATEWAY_ID: 'bench-split-decider' },
   });
   await waitFor('the split design’s decider', () => isPortOpen(deciderPort), { process: decider });
   const front = await startNginxProxy({
