@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessOutcome } from '../contracts/access-record.js';
 import type { AccessJournal } from './access-journal.js';
 import { describeRoute, instanceOf, seriesOf, studyOf, type DicomwebRoute } from './dicomweb-route.js';
@@ -25,8 +25,8 @@ export class AccessRecorder {
 
   constructor(
     private readonly deps: { journal: AccessJournal; gatewayId: string },
-    private readonly req: Request,
-    private readonly res: Response,
+    private readonly req: Pick<IncomingMessage, 'method' | 'socket'>,
+    private readonly res: Pick<ServerResponse, 'statusCode'>,
     rawPath: string,
   ) {
     this.path = rawPath.slice(0, 512);
@@ -57,7 +57,7 @@ export class AccessRecorder {
       series: (route && seriesOf(route)) ?? null,
       instance: (route && instanceOf(route)) ?? null,
       route: describeRoute(route),
-      method: this.req.method,
+      method: this.req.method ?? '',
       path: this.path,
       status: this.res.statusCode,
       bytes: this.bytes,

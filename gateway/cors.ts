@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * CORS for the web app, on an explicit allow-list of exact origins: the page fetches series,
@@ -14,43 +14,39 @@ const EXPOSED_HEADERS = ['WWW-Authenticate', 'Content-Length'];
 /** Browsers cap this anyway (Chromium: 2 h); ten minutes keeps a changed list quick to apply. */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
-export function webCors(origins: readonly string[]): RequestHandler {
+/** Whether the CORS step answered the request itself (a preflight) or the pipeline goes on. */
+export type CorsStep = 'answered' | 'continue';
+
+export function webCors(origins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => CorsStep {
   const allowed = new Set(origins);
-  return (req, res, next) => {
-    const origin = req.get('origin');
-    const preflight = req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined;
+  const refusePreflight = (res: ServerResponse): CorsStep => {
+    res.statusCode = 403;
+    res.setHeader('Cache-Control', 'no-store');
+    res.end();
+    return 'answered';
+  };
+  return (req, res) => {
+    const origin = req.headers.origin;
+    const requestedMethod = req.headers['access-control-request-method'];
+    const preflight = req.method === 'OPTIONS' && requestedMethod !== undefined;
     // Whatever the origin, the answer depends on it: no cache may hand one origin's answer to another.
-    if (origin !== undefined) res.vary('Origin');
-    if (origin === undefined || !allowed.has(origin)) {
-      if (preflight) {
-        res.status(403).set('Cache-Control', 'no-store').end();
-        return;
-      }
-      next();
-      return;
-    }
-    res.set('Access-Control-Allow-Origin', origin);
+    if (origin !== undefined) res.setHeader('Vary', 'Origin');
+    if (origin === undefined || !allowed.has(origin)) return preflight ? refusePreflight(res) : 'continue';
+    res.setHeader('Access-Control-Allow-Origin', origin);
     if (!preflight) {
-      res.set('Access-Control-Expose-Headers', EXPOSED_HEADERS.join(', '));
-      next();
-      return;
+      res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS.join(', '));
+      return 'continue';
     }
-    const method = req.get('access-control-request-method') ?? '';
-    const headers = (req.get('access-control-request-headers') ?? '')
+    const headers = (req.headers['access-control-request-headers'] ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
       .filter((h) => h !== '');
-    if (!ALLOWED_METHODS.includes(method) || headers.some((h) => !ALLOWED_HEADERS.includes(h))) {
-      res.status(403).set('Cache-Control', 'no-store').end();
-      return;
-    }
-    res
-      .status(204)
-      .set({
-        'Access-Control-Allow-Methods': ALLOWED_METHODS.join(', '),
-        'Access-Control-Allow-Headers': 'Authorization, Accept',
-        'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_SECONDS),
-      })
-      .end();
+    if (!ALLOWED_METHODS.includes(requestedMethod) || headers.some((h) => !ALLOWED_HEADERS.includes(h))) return refusePreflight(res);
+    res.statusCode = 204;
+    res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS.join(', '));
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Accept');
+    res.setHeader('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_SECONDS));
+    res.end();
+    return 'answered';
   };
 }

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readAll, type PacsStream } from '../pacs/dicomweb-client.js';
 import { renderSourceOf } from '../tracing/rendered-source.js';
 import type { AccessRecorder } from './access-recorder.js';
@@ -18,14 +18,13 @@ const PASSED_HEADERS = ['content-type', 'content-length'];
  * that made it: all the leak tracer needs to name this serving from a copy.
  */
 export async function sendWatermarked(
-  req: Request,
-  res: Response,
+  req: IncomingMessage,
+  res: ServerResponse,
   upstream: PacsStream,
   token: VerifiedToken,
   access: AccessRecorder,
   pacsRequest: PacsRequest,
 ): Promise<void> {
-  res.status(upstream.status).set('Cache-Control', 'no-store');
   const marked = await watermark(
     await readAll(upstream.body),
     [`${token.subject} · grant ${token.grantId.slice(3, 11)}`, new Date().toISOString().replace(/\.\d+Z$/, 'Z')],
@@ -33,8 +32,12 @@ export async function sendWatermarked(
   );
   access.rendering = { hash: marked.renderHash, source: renderSourceOf(pacsRequest.path, pacsRequest.query) };
   access.bytes = marked.body.length;
+  res.statusCode = upstream.status;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', marked.contentType);
+  res.setHeader('Content-Length', marked.body.length);
   access.served();
-  res.type(marked.contentType).send(req.method === 'HEAD' ? undefined : marked.body);
+  res.end(req.method === 'HEAD' ? undefined : marked.body);
 }
 
 /**
@@ -42,11 +45,12 @@ export async function sendWatermarked(
  * arrived: the last is held until the PACS's body has ended and the access is recorded, so
  * the viewer cannot have the last byte of an unrecorded access, whatever the length headers.
  */
-export async function passThrough(req: Request, res: Response, upstream: PacsStream, access: AccessRecorder): Promise<void> {
-  res.status(upstream.status).set('Cache-Control', 'no-store');
+export async function passThrough(req: IncomingMessage, res: ServerResponse, upstream: PacsStream, access: AccessRecorder): Promise<void> {
+  res.statusCode = upstream.status;
+  res.setHeader('Cache-Control', 'no-store');
   for (const header of PASSED_HEADERS) {
     const value = upstream.headers[header];
-    if (typeof value === 'string' && value) res.set(header, value);
+    if (typeof value === 'string' && value) res.setHeader(header, value);
   }
   const body = upstream.body;
   if (req.method === 'HEAD') {

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PacsStream } from '../pacs/dicomweb-client.js';
 import { DicomTraceError } from '../tracing/dicom-part10.js';
 import { servingTagSplice } from '../tracing/dicom-serving-tag.js';
@@ -32,7 +32,13 @@ export function servesInstances(route: DicomwebRoute): boolean {
  * close delimiter, never an unmarked instance, and the access is recorded as refused with
  * that reason and the bytes that did go out.
  */
-export async function sendTaggedDicom(req: Request, res: Response, upstream: PacsStream, token: VerifiedToken, access: AccessRecorder): Promise<void> {
+export async function sendTaggedDicom(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstream: PacsStream,
+  token: VerifiedToken,
+  access: AccessRecorder,
+): Promise<void> {
   const contentType = upstream.headers['content-type'] ?? '';
   let boundary: string;
   try {
@@ -43,7 +49,9 @@ export async function sendTaggedDicom(req: Request, res: Response, upstream: Pac
   }
   const start = () => {
     // The PACS's Content-Length counted the unmarked instances: it is not passed on.
-    res.status(upstream.status).set('Cache-Control', 'no-store').set('Content-Type', contentType);
+    res.statusCode = upstream.status;
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Type', contentType);
   };
   if (req.method === 'HEAD') {
     upstream.body.destroy();
@@ -110,7 +118,7 @@ function notTraceable(detail: string): Refusal {
 }
 
 /** Until the viewer takes more, or goes away. */
-function drained(res: Response): Promise<void> {
+function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AccessRecorder } from './access-recorder.js';
 import { describeRoute } from './dicomweb-route.js';
@@ -9,22 +9,23 @@ import { Refusal } from './refusal.js';
  * else is the gateway's own failure (502), never a reason to serve. A response already under
  * way can only be cut off.
  */
-export function refuse(error: unknown, res: Response, access: AccessRecorder, log: Logger): void {
+export function refuse(error: unknown, res: ServerResponse, access: AccessRecorder, log: Logger): void {
   const refusal = error instanceof Refusal ? error : new Refusal(502, 'GATEWAY_ERROR', 'The gateway could not complete the request.');
   if (!(error instanceof Refusal)) log.error({ err: (error as Error).message, route: describeRoute(access.route) }, 'gateway error');
   if (!res.headersSent) {
-    if (refusal.status === 401) res.set('WWW-Authenticate', 'Bearer');
-    res.status(refusal.status);
+    const body = JSON.stringify({
+      type: `urn:imaging-access-review:gateway:${refusal.reason.toLowerCase()}`,
+      title: refusal.reason,
+      status: refusal.status,
+      detail: refusal.message,
+    });
+    res.statusCode = refusal.status;
+    if (refusal.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     access.refused(refusal.reason);
-    res
-      .type('application/problem+json')
-      .set('Cache-Control', 'no-store')
-      .json({
-        type: `urn:imaging-access-review:gateway:${refusal.reason.toLowerCase()}`,
-        title: refusal.reason,
-        status: refusal.status,
-        detail: refusal.message,
-      });
+    res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(body);
   } else {
     access.refused(refusal.reason);
     res.destroy();

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { loadGatewayConfig } from '../config/gateway-config.js';
 import { createLogger } from '../config/logger.js';
@@ -54,18 +55,20 @@ export async function openGatewayParts() {
 export async function serveGateway(benchmark: Pick<GatewayDeps, 'untaggedDicomForBenchmark'> = {}): Promise<void> {
   const parts = await openGatewayParts();
   const { config, log } = parts;
-  const app = createGateway({
-    gatewayId: config.gatewayId,
-    tokens: parts.tokens,
-    grants: parts.grants,
-    pacs: parts.pacs,
-    hierarchy: parts.hierarchy,
-    journal: parts.journal,
-    log,
-    webOrigins: config.webOrigins,
-    ...benchmark,
-  });
-  const server = app.listen(config.port, config.host, () => {
+  const server = createServer(
+    createGateway({
+      gatewayId: config.gatewayId,
+      tokens: parts.tokens,
+      grants: parts.grants,
+      pacs: parts.pacs,
+      hierarchy: parts.hierarchy,
+      journal: parts.journal,
+      log,
+      webOrigins: config.webOrigins,
+      ...benchmark,
+    }),
+  );
+  server.listen(config.port, config.host, () => {
     log.info({ url: `http://${config.host}:${config.port}/dicom-web`, revocationMaxStalenessMs: config.revocationMaxStalenessMs }, 'PACS gateway listening');
   });
 

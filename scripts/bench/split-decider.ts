@@ -6,7 +6,6 @@
 // decided here: they need the gateway's marks, so they are refused (nginx would route them to
 // the gateway itself). What it leaves out of the real gateway's promises is in the README.
 import http from 'node:http';
-import type { Request, Response } from 'express';
 import { AccessRecorder } from '../../gateway/access-recorder.js';
 import { authorize } from '../../gateway/authorize.js';
 import { servesInstances } from '../../gateway/dicom-delivery.js';
@@ -23,8 +22,8 @@ const server = http.createServer(async (req, res) => {
   const method = String(req.headers['x-original-method'] ?? '');
   const [rawPath = '', rawQuery = ''] = String(req.headers['x-original-uri'] ?? '').split(/\?(.*)/s);
   // The record's method, client and status are the viewer's request's, as nginx passes them.
-  const viewer = { method, socket: { remoteAddress: String(req.headers['x-real-ip'] ?? '') } } as unknown as Request;
-  const access = new AccessRecorder({ journal, gatewayId: config.gatewayId }, viewer, res as unknown as Response, rawPath);
+  const viewer = { method, socket: { remoteAddress: String(req.headers['x-real-ip'] ?? '') } } as http.IncomingMessage;
+  const access = new AccessRecorder({ journal, gatewayId: config.gatewayId }, viewer, res, rawPath);
   try {
     const token = await tokens.verify(req.headers.authorization);
     access.token = token;

@@ -212,6 +212,30 @@ describe('scope', () => {
     }
     expect((await through('/dicom-web/studies', { method: 'POST' })).status).toBe(405);
   });
+
+  it('answers HEAD with the headers a GET gets and no body, and records it as served', async () => {
+    const { instancePath } = paths(granted);
+    for (const path of [`${instancePath}/frames/1`, `${instancePath}/metadata`, `${instancePath}/rendered`, instancePath]) {
+      const [head, get] = [await through(path, { method: 'HEAD' }), await through(path)];
+      expect(head.status, path).toBe(200);
+      // A multipart answer's boundary is new each time; its media type is the same.
+      const mediaType = (r: Response) => r.headers.get('content-type')?.split(';')[0];
+      expect(mediaType(head), path).toBe(mediaType(get));
+      expect(head.headers.get('cache-control'), path).toBe('no-store');
+      expect((await head.arrayBuffer()).byteLength, path).toBe(0);
+      expect((await get.arrayBuffer()).byteLength, path).toBeGreaterThan(0);
+    }
+    // A rendering's length is its own watermarked image's (marked with the time and serving,
+    // so a GET's differs by a few bytes), not nothing.
+    const rendered = `${instancePath}/rendered`;
+    const [head, get] = [await through(rendered, { method: 'HEAD' }), await through(rendered)];
+    const gotten = (await get.arrayBuffer()).byteLength;
+    expect(Math.abs(Number(head.headers.get('content-length')) - gotten)).toBeLessThan(gotten * 0.1);
+    await gateway.journal.flush();
+    const heads = await gateway.db.gatewayAccessRecord.findMany({ where: { jti: decodeJwt(grant.token).jti!, method: 'HEAD' } });
+    expect(heads.length).toBeGreaterThanOrEqual(5);
+    expect(heads.every((r) => r.outcome === 'served' && r.status === 200)).toBe(true);
+  });
 });
 
 describe('QIDO confinement', () => {

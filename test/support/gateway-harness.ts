@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createLogger } from '../../config/logger.js';
 import { createDb, type Db } from '../../db/client.js';
@@ -48,7 +48,7 @@ export async function startGateway(
   const journal = new AccessJournal(db, options.journalDir ?? scratchDir('iar-journal-'), log, 100);
   grants.start();
   journal.start();
-  const app = createGateway({
+  const handler = createGateway({
     gatewayId: `test-${randomUUID().slice(0, 8)}`,
     tokens: new TokenVerifier({
       issuer: api.url,
@@ -64,7 +64,7 @@ export async function startGateway(
     webOrigins: options.webOrigins ?? [],
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
+    const s = createServer(handler).listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../contracts/access-record.js';
 import { createLogger } from '../../config/logger.js';
@@ -35,19 +34,18 @@ let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  const app = express();
   const log = createLogger('dicom-delivery-test', 'silent');
-  app.use(async (req, res) => {
-    const access = new AccessRecorder({ journal, gatewayId: 'test' }, req, res, req.path);
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const access = new AccessRecorder({ journal, gatewayId: 'test' }, req, res, req.url ?? '');
     access.token = token;
     try {
       await sendTaggedDicom(req, res, upstream(), token, access);
     } catch (error) {
       refuse(error, res, access, log);
     }
-  });
+  };
   server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer((req, res) => void handler(req, res)).listen(0, '127.0.0.1', () => resolve(s));
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
 });
