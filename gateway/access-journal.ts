@@ -2,8 +2,7 @@ import { closeSync, writeSync, existsSync, mkdirSync, openSync, readSync, statSy
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AccessRecord } from '../contracts/access-record.js';
-import { insertAccessRecords } from '../db/access-records.js';
-import type { Db } from '../db/client.js';
+import { insertAccessRecords, type RecordsPool } from '../db/access-records.js';
 
 const BATCH = 500;
 const ROTATE_AT_BYTES = 4 * 1024 * 1024;
@@ -28,7 +27,7 @@ export class AccessJournal {
   private nextFlush?: Promise<void>;
 
   constructor(
-    private readonly db: Db,
+    private readonly pool: RecordsPool,
     dir: string,
     private readonly log: Logger,
     private readonly intervalMs = 200,
@@ -100,7 +99,7 @@ export class AccessJournal {
     try {
       const { records, end } = this.readPending();
       for (let i = 0; i < records.length; i += BATCH) {
-        await insertAccessRecords(this.db, records.slice(i, i + BATCH));
+        await insertAccessRecords(this.pool, records.slice(i, i + BATCH));
       }
       this.saveOffset(end);
       // Synchronously, so no append can land between the check and the truncation.

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { loadGatewayConfig } from '../config/gateway-config.js';
 import { createLogger } from '../config/logger.js';
+import { openRecordsPool } from '../db/access-records.js';
 import { createDb } from '../db/client.js';
 import { AccessJournal } from './access-journal.js';
 import { createGateway, type GatewayDeps } from './app.js';
@@ -17,7 +18,8 @@ export async function openGatewayParts() {
   const db = createDb(config.databaseUrl, { maxConnections: 4 });
   const pacs = new PacsClient(config.pacs);
   const grants = new GrantStatus(db, config.revocationMaxStalenessMs);
-  const journal = new AccessJournal(db, path.resolve(config.journalDir), log);
+  const records = openRecordsPool(config.databaseUrl, (error) => log.warn({ err: error.message }, 'access records connection lost'));
+  const journal = new AccessJournal(records, path.resolve(config.journalDir), log);
   // Not background work for a workflow: each gateway process keeps its own view of grant
   // states and its own local journal, so these two timers must run in every process.
   grants.start();
@@ -42,7 +44,7 @@ export async function openGatewayParts() {
     async close(): Promise<void> {
       grants.stop();
       await journal.close();
-      await db.$disconnect();
+      await Promise.all([records.end(), db.$disconnect()]);
     },
   };
 }

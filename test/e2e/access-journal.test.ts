@@ -4,7 +4,7 @@ import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger.js';
-import { createDb, type Db } from '../../db/client.js';
+import { openRecordsPool } from '../../db/access-records.js';
 import type { AccessRecord } from '../../contracts/access-record.js';
 import { AccessJournal } from '../../gateway/access-journal.js';
 import { freePort } from '../../scripts/lib/processes.js';
@@ -54,22 +54,24 @@ describe('the access journal', () => {
   it('keeps records while the database is down, and a restarted gateway delivers them once', async () => {
     const dir = scratchDir('iar-journal-');
     const gatewayId = `journal-${randomUUID().slice(0, 8)}`;
-    const down: Db = createDb(`postgresql://nobody@127.0.0.1:${await freePort()}/none`, { maxConnections: 1 });
+    const down = openRecordsPool(`postgresql://nobody@127.0.0.1:${await freePort()}/none`, () => undefined);
     const first = new AccessJournal(down, dir, log);
     for (let i = 0; i < 50; i++) first.record(entry(gatewayId, i));
     await first.flush(); // fails: the database is unreachable
     // The process dies here: no close(), no final flush.
-    await down.$disconnect().catch(() => undefined);
+    await down.end().catch(() => undefined);
 
-    const second = new AccessJournal(api.db, dir, log);
+    const records = openRecordsPool(api.config.databaseUrl, () => undefined);
+    const second = new AccessJournal(records, dir, log);
     await second.flush();
     expect(await api.db.gatewayAccessRecord.count({ where: { gatewayId } })).toBe(50);
 
     // A crash after the insert but before the offset was saved: the batch is sent again.
     writeFileSync(path.join(dir, 'access.offset'), '0');
-    const third = new AccessJournal(api.db, dir, log);
+    const third = new AccessJournal(records, dir, log);
     await third.flush();
     await third.close();
+    await records.end();
     expect(await api.db.gatewayAccessRecord.count({ where: { gatewayId } })).toBe(50);
   });
 

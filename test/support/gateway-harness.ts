@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createLogger } from '../../config/logger.js';
+import { openRecordsPool } from '../../db/access-records.js';
 import { createDb, type Db } from '../../db/client.js';
 import { AccessJournal } from '../../gateway/access-journal.js';
 import { createGateway } from '../../gateway/app.js';
@@ -45,7 +46,8 @@ export async function startGateway(
   const log = createLogger('gateway-test', 'silent');
   const client = new PacsClient({ ...pacs, timeoutMs: 5_000 });
   const grants = new GrantStatus(db, options.stalenessMs ?? 2_000);
-  const journal = new AccessJournal(db, options.journalDir ?? scratchDir('iar-journal-'), log, 100);
+  const records = openRecordsPool(options.databaseUrl ?? api.config.databaseUrl, () => undefined);
+  const journal = new AccessJournal(records, options.journalDir ?? scratchDir('iar-journal-'), log, 100);
   grants.start();
   journal.start();
   const handler = createGateway({
@@ -76,7 +78,7 @@ export async function startGateway(
       await new Promise((r) => server.close(r));
       grants.stop();
       await journal.close();
-      await db.$disconnect();
+      await Promise.all([records.end(), db.$disconnect()]);
     },
   };
 }
