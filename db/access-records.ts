@@ -14,7 +14,15 @@ export type RecordsPool = Pick<pg.Pool, 'query'>;
 
 /** A small pool for the journal's flusher: one batch at a time, so two connections suffice. */
 export function openRecordsPool(databaseUrl: string, onError: (error: Error) => void): pg.Pool {
-  const pool = new pg.Pool({ ...pgConfigFromUrl(databaseUrl), max: 2 });
+  const pool = new pg.Pool({
+    ...pgConfigFromUrl(databaseUrl),
+    max: 2,
+    // A database that does not answer must not stall the gateway's start, its stop or its
+    // flusher for good: the flush fails, the journal keeps the records, the next one retries.
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 30_000,
+    keepAlive: true,
+  });
   // An idle connection the server dropped must not take the process down; the next flush retries.
   pool.on('error', onError);
   return pool;

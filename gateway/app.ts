@@ -37,21 +37,53 @@ export interface GatewayDeps {
  * cannot confirm, it refuses.
  *
  * Not an Express app, unlike the API: the gateway has one pipeline and a health check, and
- * Express's per-request work (its request and response objects, the router) was a quarter of
- * the gateway's CPU per image (README, `npm run bench:gateway`).
+ * catches what its handler rejects itself (`unanswerable`). Express's per-request work (its
+ * request and response objects, the router) was a quarter of the gateway's CPU per image
+ * (README, `npm run bench:gateway`).
  */
 export function createGateway(deps: GatewayDeps): RequestListener {
   const cors = webCors(deps.webOrigins ?? []);
-  return (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // First: a preflight carries no token and reads nothing, so it never reaches the pipeline.
     if (cors(req, res) === 'answered') return;
-    if (req.url === '/healthz') {
+    if (isHealthCheck(req)) {
       res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-store');
       res.end('{"status":"ok"}');
       return;
     }
-    void serve(deps, req, res);
+    await serve(deps, req, res);
   };
+  return (req, res) => {
+    handle(req, res).catch((error: unknown) => unanswerable(error, res, deps.log));
+  };
+}
+
+/** GET or HEAD of /healthz, with or without a query or a final slash: a probe, never a record. */
+function isHealthCheck(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = (req.url ?? '').split('?', 1)[0];
+  return path === '/healthz' || path === '/healthz/';
+}
+
+/**
+ * What refusing itself could not do, typically the journal failing to take the refusal's
+ * record (a full disk, or the process stopping): nothing is served and nothing more can be
+ * recorded, so the answer is a bare 500, or the connection cut if an answer was under way.
+ * Express used to do this for a rejected handler; without it, Node would end the process and
+ * every viewer's answer with it.
+ */
+function unanswerable(error: unknown, res: ServerResponse, log: Logger): void {
+  log.error({ err: error instanceof Error ? error.message : String(error) }, 'gateway could not answer');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // Whatever the PACS's answer had set (its Content-Length, for one) is not what is sent.
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  res.statusCode = 500;
+  res.setHeader('Cache-Control', 'no-store');
+  res.end();
 }
 
 /** verify → authorize → plan → proxy, mark or watermark, recording the access either way. */

@@ -20,6 +20,8 @@ export type CorsStep = 'answered' | 'continue';
 export function webCors(origins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => CorsStep {
   const allowed = new Set(origins);
   const refusePreflight = (res: ServerResponse): CorsStep => {
+    // Nothing in a refused preflight may read as a permission, whichever origin asked.
+    res.removeHeader('Access-Control-Allow-Origin');
     res.statusCode = 403;
     res.setHeader('Cache-Control', 'no-store');
     res.end();

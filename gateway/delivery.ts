@@ -70,8 +70,15 @@ export async function passThrough(req: IncomingMessage, res: ServerResponse, ups
       }
       held = chunk;
     });
+    // The record is written in these handlers: a journal that cannot take it must reject,
+    // not throw into the stream's emitter, where nothing would catch it.
     body.once('end', () => {
-      access.served();
+      try {
+        access.served();
+      } catch (error) {
+        reject(error);
+        return;
+      }
       res.end(held);
       resolve();
     });
@@ -79,9 +86,13 @@ export async function passThrough(req: IncomingMessage, res: ServerResponse, ups
     res.once('close', () => {
       if (body.readableEnded) return;
       body.destroy();
-      // A viewer that went away mid-stream was still served what it got.
-      access.served();
-      resolve();
+      try {
+        // A viewer that went away mid-stream was still served what it got.
+        access.served();
+        resolve();
+      } catch (error) {
+        reject(error);
+      }
     });
   });
 }

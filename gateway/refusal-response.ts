@@ -11,7 +11,8 @@ import { Refusal } from './refusal.js';
  */
 export function refuse(error: unknown, res: ServerResponse, access: AccessRecorder, log: Logger): void {
   const refusal = error instanceof Refusal ? error : new Refusal(502, 'GATEWAY_ERROR', 'The gateway could not complete the request.');
-  if (!(error instanceof Refusal)) log.error({ err: (error as Error).message, route: describeRoute(access.route) }, 'gateway error');
+  if (!(error instanceof Refusal))
+    log.error({ err: error instanceof Error ? error.message : String(error), route: describeRoute(access.route) }, 'gateway error');
   if (!res.headersSent) {
     const body = JSON.stringify({
       type: `urn:imaging-access-review:gateway:${refusal.reason.toLowerCase()}`,

@@ -62,16 +62,19 @@ describe('the access journal', () => {
     await down.end().catch(() => undefined);
 
     const records = openRecordsPool(api.config.databaseUrl, () => undefined);
-    const second = new AccessJournal(records, dir, log);
-    await second.flush();
-    expect(await api.db.gatewayAccessRecord.count({ where: { gatewayId } })).toBe(50);
+    try {
+      const second = new AccessJournal(records, dir, log);
+      await second.flush();
+      expect(await api.db.gatewayAccessRecord.count({ where: { gatewayId } })).toBe(50);
 
-    // A crash after the insert but before the offset was saved: the batch is sent again.
-    writeFileSync(path.join(dir, 'access.offset'), '0');
-    const third = new AccessJournal(records, dir, log);
-    await third.flush();
-    await third.close();
-    await records.end();
+      // A crash after the insert but before the offset was saved: the batch is sent again.
+      writeFileSync(path.join(dir, 'access.offset'), '0');
+      const third = new AccessJournal(records, dir, log);
+      await third.flush();
+      await third.close();
+    } finally {
+      await records.end();
+    }
     expect(await api.db.gatewayAccessRecord.count({ where: { gatewayId } })).toBe(50);
   });
 

@@ -223,8 +223,17 @@ describe('scope', () => {
       expect(mediaType(head), path).toBe(mediaType(get));
       expect(head.headers.get('cache-control'), path).toBe('no-store');
       expect((await head.arrayBuffer()).byteLength, path).toBe(0);
-      expect((await get.arrayBuffer()).byteLength, path).toBeGreaterThan(0);
+      const body = (await get.arrayBuffer()).byteLength;
+      expect(body, path).toBeGreaterThan(0);
+      // What passes through unchanged says its length, the same as the GET's.
+      if (path.endsWith('/frames/1') || path.endsWith('/metadata')) expect(Number(head.headers.get('content-length')), path).toBe(body);
     }
+    // A refused HEAD: the refusal's status and headers, no body.
+    const refused = await through(`${instancePath}/frames/1`, { method: 'HEAD', token: null });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect((await refused.arrayBuffer()).byteLength).toBe(0);
     // A rendering's length is its own watermarked image's (marked with the time and serving,
     // so a GET's differs by a few bytes), not nothing.
     const rendered = `${instancePath}/rendered`;
@@ -235,6 +244,20 @@ describe('scope', () => {
     const heads = await gateway.db.gatewayAccessRecord.findMany({ where: { jti: decodeJwt(grant.token).jti!, method: 'HEAD' } });
     expect(heads.length).toBeGreaterThanOrEqual(5);
     expect(heads.every((r) => r.outcome === 'served' && r.status === 200)).toBe(true);
+  });
+});
+
+describe('the health check', () => {
+  it('answers GET and HEAD of /healthz, with a query or a final slash, and nothing else', async () => {
+    for (const path of ['/healthz', '/healthz?probe=1', '/healthz/']) {
+      const response = await fetch(`${gateway.url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(await response.json()).toEqual({ status: 'ok' });
+      expect((await fetch(`${gateway.url}${path}`, { method: 'HEAD' })).status, path).toBe(200);
+    }
+    // Any other method is the pipeline's: no token, no answer.
+    expect((await fetch(`${gateway.url}/healthz`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${gateway.url}/healthzz`)).status).toBe(401);
   });
 });
 
@@ -553,5 +576,68 @@ describe('access records', () => {
     expect(records[2]).toMatchObject({ study: granted.studyInstanceUid, series, instance: granted.series[0]!.instances[0], route: 'wado:frames' });
     // Query strings (which may name a patient) are never stored.
     expect(records.some((r) => r.path.includes('SYN-0002'))).toBe(false);
+  });
+});
+
+describe('CORS for the web app', () => {
+  const APP = 'https://viewer.hospital.example';
+  let withOrigins: GatewayHarness;
+  beforeAll(async () => {
+    withOrigins = await startGateway(api, orthanc, { webOrigins: [APP] });
+  });
+  afterAll(async () => {
+    await withOrigins?.close();
+  });
+  const preflight = (origin: string, method = 'GET', headers = 'authorization, accept') =>
+    fetch(`${withOrigins.url}${paths(granted).base}/metadata`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers },
+    });
+
+  it('answers the app’s preflight for reads with its headers, and refuses any other', async () => {
+    const ok = await preflight(APP);
+    expect(ok.status).toBe(204);
+    expect(
+      Object.fromEntries(
+        ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age', 'vary'].map((h) => [
+          h,
+          ok.headers.get(h),
+        ]),
+      ),
+    ).toEqual({
+      'access-control-allow-origin': APP,
+      'access-control-allow-methods': 'GET, HEAD',
+      'access-control-allow-headers': 'Authorization, Accept',
+      'access-control-max-age': '600',
+      vary: 'Origin',
+    });
+    for (const refused of [await preflight('https://evil.example'), await preflight(APP, 'POST'), await preflight(APP, 'GET', 'authorization, x-anything')]) {
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      expect(refused.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('lets the app read answers and refusals, and no other origin', async () => {
+    const path = `${paths(granted).base}/metadata`;
+    const read = (origin: string, token: string | null = grant.token) =>
+      fetch(`${withOrigins.url}${path}`, { headers: { origin, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    const served = await read(APP);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(served.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate, Content-Length');
+    expect(served.headers.get('vary')).toBe('Origin');
+    // A 401 is readable too, so the page can say why.
+    const refused = await read(APP, null);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(APP);
+    const other = await read('https://evil.example');
+    expect(other.status).toBe(200);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect(other.headers.get('vary')).toBe('Origin');
+    // Without an Origin (a viewer that is not a page), no CORS headers at all.
+    const plain = await through(path);
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    expect(plain.headers.get('vary')).toBeNull();
   });
 });
