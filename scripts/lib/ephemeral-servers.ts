@@ -7,7 +7,8 @@ import { startPrivatePostgres, type PostgresServer } from './postgres-server.js'
 import { freePort, startProcess, waitFor, type ManagedProcess } from './processes.js';
 import { step } from './progress.js';
 import { findOrBuildTemporalCli } from './temporal-cli.js';
-import { startTemporalDevServer, type TemporalDevServer } from './temporal-server.js';
+import { findOrBuildTemporalServer, startTemporalOnPostgres, TEMPORAL_SERVER_VERSION } from './temporal-postgres-server.js';
+import { startTemporalDevServer } from './temporal-server.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -55,8 +56,38 @@ export async function provisionDatabase(
   };
 }
 
-export async function provisionTemporal(workDir: string): Promise<{ address: string; server?: TemporalDevServer }> {
+/** Which Temporal server a run stands on: the CLI's dev server (SQLite), or the server itself on PostgreSQL. */
+export type TemporalKind = 'dev' | 'postgres';
+
+export const TEMPORAL_KIND_NAMES: Record<TemporalKind, string> = {
+  dev: 'Temporal dev server (CLI, SQLite)',
+  postgres: `Temporal server ${TEMPORAL_SERVER_VERSION} (PostgreSQL)`,
+};
+
+/**
+ * A Temporal server for a run: the one TEMPORAL_ADDRESS names when set; otherwise the dev
+ * server, or with `postgres` the server itself with its state in two new databases on the
+ * PostgreSQL server that `databaseUrl` is on.
+ */
+export async function provisionTemporal(
+  workDir: string,
+  options: { kind?: TemporalKind; databaseUrl?: string } = {},
+): Promise<{ address: string; server?: { process: ManagedProcess; databases?: { history: string; visibility: string } } }> {
   if (process.env.TEMPORAL_ADDRESS) return { address: process.env.TEMPORAL_ADDRESS };
+  if (options.kind === 'postgres') {
+    if (!options.databaseUrl) throw new Error('A Temporal server on PostgreSQL needs the PostgreSQL server to keep its state on.');
+    const admin = new URL(options.databaseUrl);
+    admin.pathname = '/postgres';
+    const server = await startTemporalOnPostgres({
+      binaries: await findOrBuildTemporalServer(),
+      adminUrl: admin.toString(),
+      databasePrefix: `iar_${Date.now()}_${Math.floor(Math.random() * 1e6)}_`,
+      dir: path.join(workDir, 'temporal'),
+      port: await freePort(),
+      logFile: path.join(workDir, 'temporal.log'),
+    });
+    return { address: server.address, server };
+  }
   const cli = await findOrBuildTemporalCli();
   const server = await startTemporalDevServer({ cli, port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
   return { address: server.address, server };

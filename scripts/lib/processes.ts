@@ -66,6 +66,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free loopback port below `limit`: for servers that keep their ports in a signed 16-bit
+ * column (Temporal's cluster membership table), where the kernel's ephemeral range is too high.
+ */
+export async function freePortBelow(limit: number, from = 20_000): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (limit - from));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port between ${from} and ${limit}`);
+}
+
 export async function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });

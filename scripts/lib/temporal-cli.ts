@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { goInstall, hasGo } from './go-install.js';
 import { run } from './processes.js';
 import { SetupError, step } from './progress.js';
 
@@ -47,43 +47,8 @@ export async function findOrBuildTemporalCli(): Promise<string> {
   }
   mkdirSync(cliCacheDir(), { recursive: true });
   step(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go (first run only; several minutes)...`);
-  await goInstall(cliCacheDir());
+  await goInstall([`${MODULE}@${TEMPORAL_CLI_VERSION}`], cliCacheDir(), `the Temporal CLI ${TEMPORAL_CLI_VERSION}`);
   if (!(await answers(cached))) throw new SetupError(`The Temporal CLI build finished but ${cached} does not run.`);
   step(`Temporal CLI built: ${cached}`);
   return cached;
-}
-
-async function hasGo(): Promise<boolean> {
-  try {
-    await run('go', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function goInstall(gobin: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('go', ['install', `${MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...process.env, GOBIN: gobin },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let tail = '';
-    let downloads = 0;
-    const ticker = setInterval(() => step(`  still building the Temporal CLI (${downloads} modules fetched)...`), 30_000);
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
-      downloads += (text.match(/go: downloading/g) ?? []).length;
-      tail = (tail + text).slice(-4000);
-    });
-    child.once('error', (error) => {
-      clearInterval(ticker);
-      reject(error);
-    });
-    child.once('exit', (code) => {
-      clearInterval(ticker);
-      if (code === 0) resolve();
-      else reject(new SetupError(`Building the Temporal CLI failed (go install exited ${code}):\n${tail}`));
-    });
-  });
 }
