@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
 import { createApi } from '../../api/app.js';
 import { connectApiRuntime, type ApiRuntime } from '../../api/runtime.js';
 import { loadConfig, type AppConfig } from '../../config/config.js';
 import { createLogger } from '../../config/logger.js';
 import { createDb } from '../../db/client.js';
 import { seedDemoDirectory } from '../../db/seed-demo.js';
-import { provisionDatabase, provisionTemporal, scratchDir, startWorkerProcess } from '../lib/ephemeral-servers.js';
+import { provisionDatabase, provisionTemporal, scratchDir, startWorkerProcess, type TemporalKind } from '../lib/ephemeral-servers.js';
 
 export interface BenchServers {
   workDir: string;
@@ -23,9 +24,13 @@ export interface BenchServers {
 }
 
 /** Fresh PostgreSQL, a Temporal dev server, a worker process and an API, seeded: what every benchmark stands on. */
-export async function startBenchServers(taskQueue: string, env: Record<string, string> = {}): Promise<BenchServers> {
+export async function startBenchServers(taskQueue: string, env: Record<string, string> = {}, temporalKind: TemporalKind = 'dev'): Promise<BenchServers> {
   const workDir = scratchDir('iar-bench-');
-  const [database, temporalServer] = await Promise.all([provisionDatabase(workDir), provisionTemporal(workDir)]);
+  // The Temporal server on PostgreSQL keeps its state beside the records: the database first.
+  const [database, temporalServer] =
+    temporalKind === 'postgres'
+      ? await provisionDatabase(workDir).then(async (db) => [db, await provisionTemporal(workDir, { kind: 'postgres', databaseUrl: db.url })] as const)
+      : await Promise.all([provisionDatabase(workDir), provisionTemporal(workDir)]);
   const setupDb = createDb(database.url, { maxConnections: 2 });
   await seedDemoDirectory(setupDb);
   await setupDb.$disconnect();
@@ -75,7 +80,18 @@ export async function startBenchServers(taskQueue: string, env: Record<string, s
       await worker.stop();
       await temporalServer.server?.process.stop();
       await database.drop();
+      if (!database.server && temporalServer.server?.databases) await dropDatabases(database.url, Object.values(temporalServer.server.databases));
       await database.server?.process.stop();
     },
   };
+}
+
+/** The Temporal server's own databases, on a PostgreSQL server the run did not start. */
+async function dropDatabases(besides: string, names: string[]): Promise<void> {
+  const admin = new URL(besides);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await client.end();
 }
