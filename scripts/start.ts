@@ -1,7 +1,6 @@
 // `npm start`: the whole system on its embedded defaults (or on TEMPORAL_ADDRESS /
 // DATABASE_URL when set), with data that survives a restart. Ctrl-C stops everything.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb } from '../db/client.js';
@@ -10,7 +9,8 @@ import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
 import { backgroundWorkflowId, type BackgroundJob } from '../workflows/background-jobs.js';
 import { migrate } from './lib/migrate.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/pglite-server.js';
-import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './lib/processes.js';
+import { startProcess, waitFor, type ManagedProcess } from './lib/processes.js';
+import { keyEncryptionKeyFile, requireFreePort, restrictToOwner, Supervisor } from './lib/start-support.js';
 import { SetupError, step } from './lib/progress.js';
 import { findOrBuildTemporalCli } from './lib/temporal-cli.js';
 import { ORTHANC_MISSING, orthancInstalled, startOrthanc } from './lib/orthanc-server.js';
@@ -32,65 +32,23 @@ const pglitePort = Number(process.env.PGLITE_PORT ?? 5433);
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 3100);
 const orthancPort = Number(process.env.ORTHANC_PORT ?? 8042);
 
-const children: ManagedProcess[] = [];
+const supervisor = new Supervisor();
 let embedded: EmbeddedPostgres | undefined;
-let stopping: Promise<never> | undefined;
-
-/** Idempotent: Ctrl-C reaches this process twice (from the terminal and relayed by tsx). */
-function stopAll(code: number): Promise<never> {
-  stopping ??= (async () => {
-    step('stopping...');
-    for (const child of [...children].reverse()) await child.stop('SIGTERM');
-    await embedded?.stop();
-    step('stopped.');
-    process.exit(code);
-  })();
-  return stopping;
-}
-
-async function requireFreePort(port: number, what: string, variable: string): Promise<void> {
-  if (await isPortOpen(port)) throw new SetupError(`Port ${port} (${what}) is in use. Stop what holds it, or set ${variable} to another port.`);
-}
-
-/**
- * Takes group and other access away from everything under `dir`: a data folder made by an
- * earlier version (or by PGlite, which creates its files 0666) may still be readable by all.
- * Symbolic links are left alone, and not followed.
- */
-function restrictToOwner(dir: string): void {
-  const stat = lstatSync(dir);
-  if (stat.isSymbolicLink()) return;
-  if ((stat.mode & 0o077) !== 0) chmodSync(dir, stat.mode & 0o700);
-  if (stat.isDirectory()) for (const entry of readdirSync(dir)) restrictToOwner(path.join(dir, entry));
-}
-
-/** The key that seals signing keys at rest: generated once, readable by this user only. */
-function keyEncryptionKeyFile(): string {
-  const file = path.join(dataDir, 'secrets', 'key-encryption-key');
-  if (!existsSync(file)) {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
-  }
-  chmodSync(file, 0o600);
-  return file;
-}
+supervisor.onStopped(async () => {
+  await embedded?.stop();
+});
 
 function tsx(script: string, nodeFlags: readonly string[] = []): [string, string[]] {
   return [process.execPath, [...nodeFlags, '--import', 'tsx', path.join(root, script)]];
 }
 
 function watch(child: ManagedProcess, logFile: string): void {
-  children.push(child);
-  void child.exited.then((code) => {
-    if (stopping) return;
-    step(`${child.name} exited unexpectedly (${code}); see ${logFile}`);
-    void stopAll(1);
-  });
+  supervisor.watch(child, logFile);
 }
 
 async function main(): Promise<void> {
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  process.on('SIGINT', () => void supervisor.stopAll(0));
+  process.on('SIGTERM', () => void supervisor.stopAll(0));
   mkdirSync(logDir, { recursive: true });
   restrictToOwner(dataDir);
   await requireFreePort(apiPort, 'the API', 'API_PORT');
@@ -144,7 +102,7 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporalAddress,
     API_PORT: String(apiPort),
     DEV_LOGIN: process.env.OIDC_ISSUER ? 'false' : (process.env.DEV_LOGIN ?? 'true'),
-    ...(process.env.KEY_ENCRYPTION_KEY || process.env.KEY_ENCRYPTION_KEY_FILE ? {} : { KEY_ENCRYPTION_KEY_FILE: keyEncryptionKeyFile() }),
+    ...(process.env.KEY_ENCRYPTION_KEY || process.env.KEY_ENCRYPTION_KEY_FILE ? {} : { KEY_ENCRYPTION_KEY_FILE: keyEncryptionKeyFile(dataDir) }),
   };
   step('starting the worker...');
   const workerLog = path.join(logDir, 'worker.log');
@@ -272,5 +230,5 @@ Press Ctrl-C to stop everything.
 
 main().catch(async (error: unknown) => {
   step(error instanceof SetupError ? error.message : `start failed: ${error instanceof Error ? error.stack : String(error)}`);
-  await stopAll(1);
+  await supervisor.stopAll(1);
 });
