@@ -34,7 +34,13 @@ function asServerUser(command: string, args: string[]): [string, string[]] {
  * A private PostgreSQL cluster in `dataDir`, on loopback, trust auth for the local user:
  * a throw-away server for tests, separate from any system cluster.
  */
-export async function startPrivatePostgres(options: { dataDir: string; port: number; logFile: string }): Promise<PostgresServer> {
+export async function startPrivatePostgres(options: {
+  dataDir: string;
+  port: number;
+  logFile: string;
+  /** Keeps PostgreSQL's durability settings (`npm run start:cluster`); without it, a throw-away server traded for speed. */
+  durable?: boolean;
+}): Promise<PostgresServer> {
   const bin = findPostgresBin();
   const root = process.getuid?.() === 0;
   if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) {
@@ -48,18 +54,14 @@ export async function startPrivatePostgres(options: { dataDir: string; port: num
     await run(cmd, args);
     writeFileSync(path.join(options.dataDir, 'postgresql.auto.conf'), "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n", { flag: 'a' });
   }
+  // A throw-away test server: durability traded for speed.
+  const throwAway = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
   const [cmd, args] = asServerUser(path.join(bin, 'postgres'), [
     '-D',
     options.dataDir,
     '-p',
     String(options.port),
-    // A throw-away test server: durability traded for speed.
-    '-c',
-    'fsync=off',
-    '-c',
-    'synchronous_commit=off',
-    '-c',
-    'full_page_writes=off',
+    ...(options.durable ? [] : throwAway),
     '-c',
     'max_connections=200',
   ]);
