@@ -25,10 +25,16 @@ if (chosen !== undefined && !(chosen in TEMPORAL_KIND_NAMES)) {
   process.stderr.write(`BENCH_TEMPORAL must be one of ${Object.keys(TEMPORAL_KIND_NAMES).join(', ')}; got "${chosen}".\n`);
   process.exit(2);
 }
-const kinds = chosen ? [chosen as TemporalKind] : (Object.keys(TEMPORAL_KIND_NAMES) as TemporalKind[]);
+// A server of one's own (TEMPORAL_ADDRESS) is measured once, named as what it is.
+const kinds = process.env.TEMPORAL_ADDRESS
+  ? (['dev'] as TemporalKind[])
+  : chosen
+    ? [chosen as TemporalKind]
+    : (Object.keys(TEMPORAL_KIND_NAMES) as TemporalKind[]);
+const serverName = (kind: TemporalKind) => (process.env.TEMPORAL_ADDRESS ? `the Temporal server at TEMPORAL_ADDRESS` : TEMPORAL_KIND_NAMES[kind]);
 const reports: string[] = [];
 for (const kind of kinds) {
-  step(`bench:cycle on the ${TEMPORAL_KIND_NAMES[kind]}...`);
+  step(`bench:cycle on the ${serverName(kind)}...`);
   reports.push(await benchOn(kind));
 }
 process.stdout.write(`\n${reports.join('\n')}`);
@@ -97,7 +103,7 @@ async function benchOn(kind: TemporalKind): Promise<string> {
     `throughput ×${(full.perSecond / baseline.perSecond).toFixed(2)}`,
   ].join('   ');
   const postgres = process.env.DATABASE_URL ? 'at DATABASE_URL' : 'private cluster';
-  return `bench:cycle  (${cycles} runs, concurrency ${concurrency}; PostgreSQL ${postgres}, ${TEMPORAL_KIND_NAMES[kind]})
+  return `bench:cycle  (${cycles} runs, concurrency ${concurrency}; PostgreSQL ${postgres}, ${serverName(kind)})
 ${'run'.padEnd(38)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'per s'.padStart(9)}
 ${row('no-op workflow (start → result)', baseline)}
 ${row('full cycle (submit, 2 reviews, token)', full)}

@@ -10,13 +10,13 @@ import pg from 'pg';
 import { createDb } from '../db/client.js';
 import { seedDemoDirectory, DEMO_USERS } from '../db/seed-demo.js';
 import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags.js';
-import { startLoadBalancer } from './lib/load-balancer.js';
+import { requireNginx, startLoadBalancer } from './lib/load-balancer.js';
 import { migrate } from './lib/migrate.js';
 import { ORTHANC_MISSING, orthancInstalled, startOrthanc } from './lib/orthanc-server.js';
 import { startPrivatePostgres } from './lib/postgres-server.js';
-import { startProcess, waitFor } from './lib/processes.js';
+import { run, startProcess, waitFor } from './lib/processes.js';
 import { SetupError, step } from './lib/progress.js';
-import { keyEncryptionKeyFile, requireFreePort, restrictToOwner, Supervisor } from './lib/start-support.js';
+import { keyEncryptionKeyFile, requireFreePort, restrictToOwner, secret, Supervisor } from './lib/start-support.js';
 import { loadSyntheticStudies } from './lib/synthetic-studies.js';
 import { findOrBuildTemporalServer, startTemporalOnPostgres, TEMPORAL_SERVER_VERSION } from './lib/temporal-postgres-server.js';
 import { buildWebIfStale } from './lib/web-build.js';
@@ -47,6 +47,8 @@ const replicas = (first: number) => Array.from({ length: PROCESSES }, (_, i) => 
 async function main(): Promise<void> {
   process.on('SIGINT', () => void supervisor.stopAll(0));
   process.on('SIGTERM', () => void supervisor.stopAll(0));
+  // What is missing is said before anything starts.
+  requireNginx();
   mkdirSync(logDir, { recursive: true });
   restrictToOwner(dataDir);
   for (const { port: p } of [{ port: apiPort }, ...replicas(apiPort)]) await requireFreePort(p, 'the API or its load balancer', 'API_PORT');
@@ -154,10 +156,28 @@ async function records(): Promise<string> {
   await requireFreePort(postgresPort, 'PostgreSQL', 'POSTGRES_PORT');
   // As root, PostgreSQL runs as the `postgres` user (it refuses root), which must pass through
   // the data folder to its own: traverse only, no listing; everything inside stays private.
-  if (process.getuid?.() === 0) chmodSync(dataDir, 0o711);
+  if (process.getuid?.() === 0) {
+    chmodSync(dataDir, 0o711);
+    const reachable = await run('runuser', ['-u', 'postgres', '--', 'test', '-x', dataDir]).then(
+      () => true,
+      () => false,
+    );
+    if (!reachable) {
+      throw new SetupError(
+        `PostgreSQL runs as the postgres user, which cannot reach ${dataDir} (a folder above it is closed to it). ` +
+          'Set IAR_DATA_DIR to a folder outside it (e.g. /var/lib/imaging-access-review), or DATABASE_URL to a server you run.',
+      );
+    }
+  }
   step(`starting PostgreSQL with data in ${path.join(dataDir, 'postgres')}...`);
   const log = path.join(logDir, 'postgres.log');
-  const server = await startPrivatePostgres({ dataDir: path.join(dataDir, 'postgres'), port: postgresPort, logFile: log, durable: true });
+  const server = await startPrivatePostgres({
+    dataDir: path.join(dataDir, 'postgres'),
+    port: postgresPort,
+    logFile: log,
+    durable: true,
+    password: secret(dataDir, 'postgres-password'),
+  });
   supervisor.watch(server.process, log);
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
@@ -182,7 +202,8 @@ async function temporalServer(databaseUrl: string): Promise<string> {
   const server = await startTemporalOnPostgres({
     binaries: await findOrBuildTemporalServer(),
     adminUrl: admin.toString(),
-    databasePrefix: '',
+    // Prefixed: on a PostgreSQL server the hospital shares, never an existing Temporal's databases.
+    databasePrefix: 'iar_',
     dir: path.join(dataDir, 'temporal'),
     port: temporalPort,
     logFile: log,

@@ -1,9 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './processes.js';
 import { SetupError } from './progress.js';
 
 export const NGINX_BINARY = process.env.NGINX_BINARY ?? '/usr/sbin/nginx';
+
+/** Before anything is started: the load balancer is Debian's nginx. */
+export function requireNginx(): void {
+  if (!existsSync(NGINX_BINARY))
+    throw new SetupError(`The load balancer is Debian's nginx (apt-get install nginx-light); none at ${NGINX_BINARY} (NGINX_BINARY).`);
+}
 
 export interface Pool {
   /** What the pool serves, for messages. */
@@ -25,7 +31,7 @@ export async function startLoadBalancer(options: { dir: string; pools: Pool[]; l
   mkdirSync(options.dir, { recursive: true });
   const temp = (name: string) => path.join(options.dir, name);
   const upstream = (pool: Pool, i: number) =>
-    `  upstream pool${i} {\n${pool.upstreams.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n')}\n    keepalive 32;\n  }`;
+    `  upstream pool${i} {\n${pool.upstreams.map((port) => `    server 127.0.0.1:${port} max_fails=3 fail_timeout=5s;`).join('\n')}\n    keepalive 32;\n  }`;
   const server = (pool: Pool, i: number) => `  server {
     listen 127.0.0.1:${pool.port};
     location / {
@@ -33,7 +39,8 @@ export async function startLoadBalancer(options: { dir: string; pools: Pool[]; l
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      # The client's address as nginx saw it, replacing whatever the client sent.
+      proxy_set_header X-Forwarded-For $remote_addr;
       proxy_buffering off;
       proxy_request_buffering off;
       proxy_read_timeout 1h;
@@ -59,12 +66,8 @@ ${options.pools.map(server).join('\n')}
 `;
   const file = temp('nginx.conf');
   writeFileSync(file, config);
-  let proc: ManagedProcess;
-  try {
-    proc = startProcess('nginx (load balancer)', NGINX_BINARY, ['-c', file, '-p', options.dir], { logFile: options.logFile });
-  } catch {
-    throw new SetupError(`The load balancer is Debian's nginx (apt-get install nginx-light), not found at ${NGINX_BINARY}.`);
-  }
+  requireNginx();
+  const proc = startProcess('nginx (load balancer)', NGINX_BINARY, ['-c', file, '-p', options.dir], { logFile: options.logFile });
   for (const pool of options.pools) await waitFor(`the load balancer for ${pool.name} on ${pool.port}`, () => isPortOpen(pool.port), { process: proc });
   return { process: proc };
 }

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, chownSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, chownSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { run, startProcess, waitFor, isPortOpen, type ManagedProcess } from './processes.js';
 import { SetupError, step } from './progress.js';
@@ -40,6 +41,11 @@ export async function startPrivatePostgres(options: {
   logFile: string;
   /** Keeps PostgreSQL's durability settings (`npm run start:cluster`); without it, a throw-away server traded for speed. */
   durable?: boolean;
+  /**
+   * The `iar` superuser's password, asked of every connection (scram-sha-256), set when the
+   * cluster is made. Without it, any local user may connect: for throw-away test servers only.
+   */
+  password?: string;
 }): Promise<PostgresServer> {
   const bin = findPostgresBin();
   const root = process.getuid?.() === 0;
@@ -50,8 +56,22 @@ export async function startPrivatePostgres(options: {
       chownSync(options.dataDir, uid, gid);
     }
     step('initialising a private PostgreSQL cluster...');
-    const [cmd, args] = asServerUser(path.join(bin, 'initdb'), ['-D', options.dataDir, '-U', 'iar', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-    await run(cmd, args);
+    const auth = options.password === undefined ? ['--auth=trust'] : ['--auth=scram-sha-256', `--pwfile=${await passwordFile(options.password, root)}`];
+    try {
+      const [cmd, args] = asServerUser(path.join(bin, 'initdb'), [
+        '-D',
+        options.dataDir,
+        '-U',
+        'iar',
+        ...auth,
+        '-E',
+        'UTF8',
+        ...(options.durable ? [] : ['--no-sync']),
+      ]);
+      await run(cmd, args);
+    } finally {
+      rmSync(PASSWORD_DIR, { recursive: true, force: true });
+    }
     writeFileSync(path.join(options.dataDir, 'postgresql.auto.conf'), "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n", { flag: 'a' });
   }
   // A throw-away test server: durability traded for speed.
@@ -67,7 +87,23 @@ export async function startPrivatePostgres(options: {
   ]);
   const proc = startProcess('postgres', cmd, args, { logFile: options.logFile });
   await waitFor(`PostgreSQL on port ${options.port} (log: ${options.logFile})`, () => isPortOpen(options.port), { process: proc, timeoutMs: 60_000 });
-  return { url: `postgresql://iar@127.0.0.1:${options.port}/postgres`, process: proc };
+  const credentials = options.password === undefined ? 'iar' : `iar:${encodeURIComponent(options.password)}`;
+  return { url: `postgresql://${credentials}@127.0.0.1:${options.port}/postgres`, process: proc };
+}
+
+const PASSWORD_DIR = path.join(os.tmpdir(), `iar-initdb-${process.pid}`);
+
+/** initdb reads the first password from a file: one the server's user alone can read, removed after. */
+async function passwordFile(password: string, root: boolean): Promise<string> {
+  mkdirSync(PASSWORD_DIR, { mode: 0o700 });
+  const file = path.join(PASSWORD_DIR, 'password');
+  writeFileSync(file, password, { mode: 0o600 });
+  if (root) {
+    const { uid, gid } = await postgresIds();
+    chownSync(PASSWORD_DIR, uid, gid);
+    chownSync(file, uid, gid);
+  }
+  return file;
 }
 
 async function postgresIds(): Promise<{ uid: number; gid: number }> {

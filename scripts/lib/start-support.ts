@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isPortOpen, type ManagedProcess } from './processes.js';
 import { SetupError, step } from './progress.js';
@@ -23,19 +23,30 @@ export function restrictToOwner(dir: string): void {
   if (stat.isDirectory()) for (const entry of readdirSync(dir)) restrictToOwner(path.join(dir, entry));
 }
 
-/** The key that seals signing keys at rest: generated once, readable by this user only. */
-export function keyEncryptionKeyFile(dataDir: string): string {
-  const file = path.join(dataDir, 'secrets', 'key-encryption-key');
+/** A secret of the data folder's (`secrets/<name>`): generated once, readable by this user only. */
+function secretFile(dataDir: string, name: string, encoding: 'base64' | 'base64url'): string {
+  const file = path.join(dataDir, 'secrets', name);
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+    writeFileSync(file, randomBytes(32).toString(encoding), { mode: 0o600 });
   }
   chmodSync(file, 0o600);
   return file;
 }
 
+/** The key that seals signing keys at rest. */
+export function keyEncryptionKeyFile(dataDir: string): string {
+  return secretFile(dataDir, 'key-encryption-key', 'base64');
+}
+
+/** A secret's value, such as the private PostgreSQL's password. */
+export function secret(dataDir: string, name: string): string {
+  // URL-safe: it goes into connection URLs as it is.
+  return readFileSync(secretFile(dataDir, name, 'base64url'), 'utf8').trim();
+}
+
 const RESTART_DELAY_MS = 1000;
-/** A process that dies this often is broken, not unlucky: everything stops, and says why. */
+/** Started again at most this often in a minute; the next death means it is broken, not unlucky: everything stops, and says why. */
 const MAX_RESTARTS_PER_MINUTE = 5;
 
 /** Processes started together and stopped together, in reverse order; one that dies stops the rest. */

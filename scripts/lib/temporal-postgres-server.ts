@@ -1,5 +1,5 @@
 import { Connection } from '@temporalio/client';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { goInstall, hasGo } from './go-install.js';
@@ -44,13 +44,20 @@ export async function findOrBuildTemporalServer(): Promise<TemporalServerBinarie
   const server = path.join(dir, 'server');
   const sqlTool = path.join(dir, 'sql');
   if (!existsSync(server) || !existsSync(sqlTool)) {
-    mkdirSync(dir, { recursive: true });
+    // Into a folder of this build's own, then renamed into place: two builds at once (two
+    // test files on a fresh machine) never leave, or run, a half-written binary.
+    const building = `${dir}.building-${process.pid}`;
+    mkdirSync(building, { recursive: true });
     step(`building the Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool with Go (first run only; several minutes)...`);
     await goInstall(
       [`${MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`],
-      dir,
+      building,
       `the Temporal server ${TEMPORAL_SERVER_VERSION}`,
     );
+    mkdirSync(dir, { recursive: true });
+    renameSync(path.join(building, 'sql'), sqlTool);
+    renameSync(path.join(building, 'server'), server);
+    rmSync(building, { recursive: true, force: true });
   }
   // The schema ships in the module's source; `go mod download` names its folder (and fetches
   // it again if the module cache was cleaned since the build).
@@ -75,20 +82,21 @@ export async function startTemporalOnPostgres(options: {
   const pg = new URL(options.adminUrl);
   const databases = { history: `${options.databasePrefix}temporal`, visibility: `${options.databasePrefix}temporal_visibility` };
   const connection = ['--plugin', 'postgres12', '--ep', pg.hostname, '-p', pg.port || '5432', '-u', decodeURIComponent(pg.username)];
-  if (pg.password) connection.push('--pw', decodeURIComponent(pg.password));
+  // The password through the environment, not the command line, which every local user can read.
+  const toolEnv = { ...process.env, SQL_PASSWORD: decodeURIComponent(pg.password) };
   const schemaRoot = path.join(options.binaries.moduleDir, 'schema', 'postgresql', 'v12');
   for (const [database, schema] of [
     [databases.history, 'temporal'],
     [databases.visibility, 'visibility'],
   ] as const) {
     step(`preparing the Temporal database ${database}...`);
-    const tool = (...args: string[]) => run(options.binaries.sqlTool, [...connection, '--db', database, ...args]);
+    const tool = (...args: string[]) => run(options.binaries.sqlTool, [...connection, '--db', database, ...args], { env: toolEnv });
     // Each step is a no-op on a database that already has it: a restart keeps its state.
     await tool('create-database').catch((error: Error) => {
-      if (!/already exists/.test(error.message)) throw error;
+      if (!/database ".*" already exists/.test(error.message)) throw error;
     });
     await tool('setup-schema', '-v', '0.0').catch((error: Error) => {
-      if (!/already exists|schema_version/.test(error.message)) throw error;
+      if (!/relation "schema_version" already exists/.test(error.message)) throw error;
     });
     await tool('update-schema', '-d', path.join(schemaRoot, schema, 'versioned'));
   }
@@ -96,7 +104,8 @@ export async function startTemporalOnPostgres(options: {
   const configDir = path.join(options.dir, 'config');
   mkdirSync(path.join(configDir, 'dynamicconfig'), { recursive: true });
   writeFileSync(path.join(configDir, 'dynamicconfig', 'iar.yaml'), DYNAMIC_CONFIG);
-  writeFileSync(path.join(configDir, 'iar.yaml'), await serverConfig(pg, databases, options.port, configDir));
+  // It holds the database password: this user's alone.
+  writeFileSync(path.join(configDir, 'iar.yaml'), await serverConfig(pg, databases, options.port, configDir), { mode: 0o600 });
   const proc = startProcess(
     'temporal server (PostgreSQL)',
     options.binaries.server,
@@ -157,9 +166,10 @@ system.forceSearchAttributesCacheRefreshOnRead:
 
 /** The server's configuration: one process with all four services, each on its own loopback ports. */
 async function serverConfig(pg: URL, databases: { history: string; visibility: string }, frontendPort: number, configDir: string): Promise<string> {
-  // Membership ports are kept in a smallint column: below 32768.
-  const [frontendMembership, matchingMembership, historyMembership, workerMembership] = await distinctPorts(4, () => freePortBelow(32_768));
-  const [frontendHttp, matching, history, worker] = await distinctPorts(4, freePort);
+  // Membership ports are kept in a smallint column: below 32768, and below the range the
+  // tests pick their quiet ports from (20000 on).
+  const [frontendMembership, matchingMembership, historyMembership, workerMembership] = await distinctPorts(4, () => freePortBelow(20_000, 10_000));
+  const [frontendHttp, matching, history, worker] = await distinctPorts(4, freePort, [frontendPort]);
   const store = (database: string, maxConns: number) => `      sql:
         pluginName: "postgres12"
         databaseName: "${database}"
@@ -233,8 +243,11 @@ dynamicConfigClient:
 `;
 }
 
-async function distinctPorts(count: number, pick: () => Promise<number>): Promise<number[]> {
+async function distinctPorts(count: number, pick: () => Promise<number>, taken: number[] = []): Promise<number[]> {
   const ports = new Set<number>();
-  while (ports.size < count) ports.add(await pick());
+  while (ports.size < count) {
+    const port = await pick();
+    if (!taken.includes(port)) ports.add(port);
+  }
   return [...ports];
 }

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, scratchDir } from '../../scripts/lib/ephemeral-servers.js';
-import { backgroundWorkflowId } from '../../workflows/background-jobs.js';
+import { BACKGROUND_JOBS, backgroundWorkflowId } from '../../workflows/background-jobs.js';
 
 // `npm run start:cluster` as an operator runs it (issue 13): its own PostgreSQL, the Temporal
 // server on it, Orthanc, two workers, two APIs and two gateways behind nginx. Every call below
@@ -16,6 +16,8 @@ const dataDir = scratchDir('iar-cluster-');
 const STUDY = '1.2.826.0.1.3680043.8.498.1';
 let child: ChildProcess;
 let output = '';
+/** A request made in the first run, looked for after a restart. */
+let before: string | undefined;
 const ports: Record<string, number> = {};
 
 /** `count` consecutive free ports below the kernel's ephemeral range (see embedded-start.test.ts). */
@@ -34,16 +36,9 @@ async function freeRun(count: number): Promise<number> {
   }
 }
 
-beforeAll(async () => {
-  for (const [name, count] of [
-    ['API_PORT', 3],
-    ['GATEWAY_PORT', 3],
-    ['POSTGRES_PORT', 1],
-    ['TEMPORAL_PORT', 1],
-    ['ORTHANC_PORT', 1],
-  ] as const) {
-    ports[name] = await freeRun(count);
-  }
+/** `npm run start:cluster` on this file's ports and data folder, until it says it runs. */
+async function start(): Promise<void> {
+  output = '';
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     IAR_DATA_DIR: dataDir,
@@ -67,6 +62,19 @@ beforeAll(async () => {
       reject(new Error(`start:cluster exited with ${code}:\n${output}`));
     });
   });
+}
+
+beforeAll(async () => {
+  for (const [name, count] of [
+    ['API_PORT', 3],
+    ['GATEWAY_PORT', 3],
+    ['POSTGRES_PORT', 1],
+    ['TEMPORAL_PORT', 1],
+    ['ORTHANC_PORT', 1],
+  ] as const) {
+    ports[name] = await freeRun(count);
+  }
+  await start();
 }, 15 * 60_000);
 
 afterAll(async () => {
@@ -112,7 +120,8 @@ const series = (base: string, token: string) => fetch(`${base}/dicom-web/studies
 describe('npm run start:cluster', () => {
   it('runs the cycle across API processes; a token from either is taken by both gateways and through the balancer', async () => {
     for (const issuer of [api(1), api(2), api()]) {
-      const { token } = await grant(issuer);
+      const { id, token } = await grant(issuer);
+      before ??= id;
       // One issuer for all: the balancer's address, whichever process signed.
       expect(decodeJwt(token).iss).toBe(api());
       for (const base of [gateway(1), gateway(2), gateway()]) expect((await series(base, token)).status, `${issuer} → ${base}`).toBe(200);
@@ -213,6 +222,19 @@ describe('npm run start:cluster', () => {
     await expect.poll(served, { timeout: 20_000 }).toBeGreaterThanOrEqual(statuses.length);
     expect(await served()).toBeLessThanOrEqual(statuses.length + probes + 4);
   });
+
+  it('stops on Ctrl-C and starts again on the same data, the earlier request and its workflow still there', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await start();
+    const view = await call(api(), 'GET', `/api/access-requests/${before!}`, await login(api(), 'clin.alice'));
+    expect(view.status).toBe(200);
+    expect(view.body.status).toBe('ACTIVE');
+    // The Temporal server found its databases as it left them: the workflow answers.
+    const { token } = await grant(api());
+    expect((await series(gateway(), token)).status).toBe(200);
+  }, 600_000);
 });
 
 /** The pid of the gateway process listening on `port`, from /proc. */
