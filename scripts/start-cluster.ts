@@ -6,6 +6,8 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import pg from 'pg';
 import { createDb } from '../db/client.js';
 import { seedDemoDirectory, DEMO_USERS } from '../db/seed-demo.js';
@@ -79,12 +81,18 @@ async function main(): Promise<void> {
     ...(process.env.KEY_ENCRYPTION_KEY || process.env.KEY_ENCRYPTION_KEY_FILE ? {} : { KEY_ENCRYPTION_KEY_FILE: keyEncryptionKeyFile(dataDir) }),
   };
 
-  for (const { n } of replicas(0)) {
+  const workers = replicas(0).map(({ n }) => {
     step(`starting worker ${n}...`);
     const log = path.join(logDir, `worker-${n}.log`);
     const start = () => startProcess(`worker ${n}`, ...tsx('worker/main.ts'), { env, cwd: root, logFile: log });
-    supervisor.watch(start(), log, start);
-  }
+    return supervisor.watch(start(), log, start);
+  });
+  // Running means answering: a review is an Update, which waits for a worker to take it.
+  await waitFor(`${PROCESSES} workers polling Temporal (logs: ${logDir}/worker-*.log)`, () => polling(temporalAddress, PROCESSES), {
+    process: workers[0],
+    timeoutMs: 180_000,
+    intervalMs: 500,
+  });
   // One after the other: the first makes the signing key, the second finds it.
   for (const { n, port: p } of replicas(apiPort)) {
     step(`starting API ${n} on ${p}...`);
@@ -145,6 +153,21 @@ Imaging access review is running as a cluster: ${PROCESSES} API, ${PROCESSES} wo
 
 Press Ctrl-C to stop everything.
 `);
+}
+
+/** Whether `count` workers poll the task queue's workflow tasks. */
+async function polling(address: string, count: number): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 2000 });
+  try {
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: { name: process.env.TEMPORAL_TASK_QUEUE ?? 'access-requests' },
+      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    return new Set((pollers ?? []).map((p) => p.identity)).size >= count;
+  } finally {
+    await connection.close();
+  }
 }
 
 /** The records' database: DATABASE_URL, or `iar` on a private, durable PostgreSQL under the data folder. */
