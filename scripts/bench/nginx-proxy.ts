@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { NGINX_BINARY, nginxPreamble } from '../lib/load-balancer.js';
 import { startProcess, waitFor, isPortOpen, type ManagedProcess } from '../lib/processes.js';
 
-export const NGINX_BINARY = process.env.NGINX_BINARY ?? '/usr/sbin/nginx';
+export { NGINX_BINARY } from '../lib/load-balancer.js';
 
 /**
  * The reference reverse proxy for `npm run bench:gateway`: Debian's nginx in front of the
@@ -18,18 +19,7 @@ export async function startNginxProxy(options: {
   deciderPort?: number;
 }): Promise<{ url: string; process: ManagedProcess }> {
   const temp = (name: string) => path.join(options.dir, name);
-  const config = `daemon off;
-worker_processes 1;
-pid ${temp('nginx.pid')};
-error_log ${temp('error.log')} warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${temp('body')};
-  proxy_temp_path ${temp('proxy')};
-  fastcgi_temp_path ${temp('fastcgi')};
-  uwsgi_temp_path ${temp('uwsgi')};
-  scgi_temp_path ${temp('scgi')};
+  const config = `${nginxPreamble(options.dir)}
   upstream pacs { server 127.0.0.1:${options.upstreamPort}; keepalive 32; }
 ${options.deciderPort === undefined ? '' : `  upstream decider { server 127.0.0.1:${options.deciderPort}; keepalive 32; }`}
   server {

@@ -11,6 +11,26 @@ export function requireNginx(): void {
     throw new SetupError(`The load balancer is Debian's nginx (apt-get install nginx-light); none at ${NGINX_BINARY} (NGINX_BINARY).`);
 }
 
+/**
+ * The start of an nginx configuration that keeps everything in `dir` (its pid, error log and
+ * temporary files) and logs no requests, up to the open `http {` block.
+ */
+export function nginxPreamble(dir: string): string {
+  const temp = (name: string) => path.join(dir, name);
+  return `daemon off;
+worker_processes 1;
+pid ${temp('nginx.pid')};
+error_log ${temp('error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${temp('body')};
+  proxy_temp_path ${temp('proxy')};
+  fastcgi_temp_path ${temp('fastcgi')};
+  uwsgi_temp_path ${temp('uwsgi')};
+  scgi_temp_path ${temp('scgi')};`;
+}
+
 export interface Pool {
   /** What the pool serves, for messages. */
   name: string;
@@ -47,19 +67,8 @@ export async function startLoadBalancer(options: { dir: string; pools: Pool[]; l
       proxy_next_upstream error timeout;
     }
   }`;
-  const config = `daemon off;
-worker_processes 1;
-pid ${temp('nginx.pid')};
-error_log ${temp('error.log')} warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
+  const config = `${nginxPreamble(options.dir)}
   client_max_body_size 64m;
-  client_body_temp_path ${temp('body')};
-  proxy_temp_path ${temp('proxy')};
-  fastcgi_temp_path ${temp('fastcgi')};
-  uwsgi_temp_path ${temp('uwsgi')};
-  scgi_temp_path ${temp('scgi')};
 ${options.pools.map(upstream).join('\n')}
 ${options.pools.map(server).join('\n')}
 }
