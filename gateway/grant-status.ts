@@ -38,6 +38,24 @@ export class GrantStatus {
     this.timer.unref();
   }
 
+  /**
+   * Reads the freezes and a grant once, before the process serves: a fresh process's first
+   * queries (a connection, the query compiler's first plans) can take longer than a request's
+   * bound on a loaded machine, and would be refused (503) though nothing is wrong. A database
+   * that does not answer here is not fatal: requests are refused until it does (fail closed).
+   */
+  async warmUp(timeoutMs = 30_000): Promise<boolean> {
+    const probe = 'ar-warm-up';
+    try {
+      await Promise.all([this.lookupFreezes(timeoutMs), this.lookup([probe], timeoutMs)]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.entries.delete(probe);
+    }
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }

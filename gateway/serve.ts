@@ -24,8 +24,9 @@ export async function openGatewayParts() {
   // states and its own local journal, so these two timers must run in every process.
   grants.start();
   journal.start();
-  // Flush what a previous run left in the journal before serving.
+  // Flush what a previous run left in the journal before serving, and read grant state once.
   await journal.flush();
+  if (!(await grants.warmUp())) log.warn('grant state could not be read at start; requests are refused until it can');
   const tokens = new TokenVerifier({
     issuer: config.issuer,
     audience: config.audience,

@@ -49,6 +49,7 @@ export async function startGateway(
   const records = openRecordsPool(options.databaseUrl ?? api.config.databaseUrl, () => undefined);
   const journal = new AccessJournal(records, options.journalDir ?? scratchDir('iar-journal-'), log, 100);
   grants.start();
+  await grants.warmUp();
   journal.start();
   const handler = createGateway({
     gatewayId: `test-${randomUUID().slice(0, 8)}`,

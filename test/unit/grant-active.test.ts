@@ -223,3 +223,27 @@ describe('the gateway and freezes', () => {
     expect(await refusalOf(grants.assertActive('ar-1'))).toEqual({ status: 403, reason: 'ACCESS_FROZEN' });
   });
 });
+
+describe('warming up before the gateway serves', () => {
+  let clock = 0;
+  const now = () => clock;
+  it('reads the freezes and a grant once, waits longer than a request would, and keeps no probe', async () => {
+    clock = END - 60_000;
+    // Slower than a request's bound (half the staleness: 1 s), as a fresh process's first query can be.
+    const { db, findMany } = fakeDb(() => new Promise((resolve) => setTimeout(() => resolve([]), 1_500)));
+    const grants = new GrantStatus(db, 2_000, now);
+    expect(await grants.warmUp(5_000)).toBe(true);
+    expect(findMany).toHaveBeenCalledTimes(1);
+    // The freezes it read serve the next request; the probe grant is not polled afterwards.
+    const { db: second, findMany: reads } = fakeDb(async () => [activeRow()]);
+    const warmed = new GrantStatus(second, 2_000, now);
+    await warmed.warmUp();
+    expect(await refusalOf(warmed.assertActive('ar-1'))).toBeUndefined();
+    expect(reads.mock.calls.map(([query]) => (query as { where: { id: { in: string[] } } }).where.id.in)).toEqual([['ar-warm-up'], ['ar-1']]);
+  });
+
+  it('says so, and does not throw, when the database does not answer', async () => {
+    const { db } = fakeDb(() => new Promise(() => undefined));
+    expect(await new GrantStatus(db, 2_000, now).warmUp(300)).toBe(false);
+  });
+});
