@@ -239,7 +239,8 @@ describe('warming up before the gateway serves', () => {
     const warmed = new GrantStatus(second, 2_000, now);
     await warmed.warmUp();
     expect(await refusalOf(warmed.assertActive('ar-1'))).toBeUndefined();
-    expect(reads.mock.calls.map(([query]) => (query as { where: { id: { in: string[] } } }).where.id.in)).toEqual([['ar-warm-up'], ['ar-1']]);
+    const asked = (reads.mock.calls as unknown as [{ where: { id: { in: string[] } } }][]).map(([query]) => query.where.id.in);
+    expect(asked).toEqual([['ar-warm-up'], ['ar-1']]);
   });
 
   it('says so, and does not throw, when the database does not answer', async () => {
