@@ -18,7 +18,7 @@ import { ORTHANC_MISSING, orthancInstalled, startOrthanc } from './lib/orthanc-s
 import { startPrivatePostgres } from './lib/postgres-server.js';
 import { run, startProcess, waitFor } from './lib/processes.js';
 import { SetupError, step } from './lib/progress.js';
-import { keyEncryptionKeyFile, requireFreePort, restrictToOwner, secret, Supervisor } from './lib/start-support.js';
+import { keyEncryptionKeyFile, requireFreePort, restrictToOwner, secret, Supervisor, tsx } from './lib/start-support.js';
 import { loadSyntheticStudies } from './lib/synthetic-studies.js';
 import { findOrBuildTemporalServer, startTemporalOnPostgres, TEMPORAL_SERVER_VERSION } from './lib/temporal-postgres-server.js';
 import { buildWebIfStale } from './lib/web-build.js';
@@ -39,10 +39,6 @@ const orthancPort = port('ORTHANC_PORT', 8043);
 const PROCESSES = 2;
 
 const supervisor = new Supervisor();
-
-function tsx(script: string, nodeFlags: readonly string[] = []): [string, string[]] {
-  return [process.execPath, [...nodeFlags, '--import', 'tsx', path.join(root, script)]];
-}
 
 const replicas = (first: number) => Array.from({ length: PROCESSES }, (_, i) => ({ n: i + 1, port: first + i + 1 }));
 

@@ -10,7 +10,7 @@ import { backgroundWorkflowId, type BackgroundJob } from '../workflows/backgroun
 import { migrate } from './lib/migrate.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './lib/pglite-server.js';
 import { startProcess, waitFor, type ManagedProcess } from './lib/processes.js';
-import { keyEncryptionKeyFile, requireFreePort, restrictToOwner, Supervisor } from './lib/start-support.js';
+import { keyEncryptionKeyFile, requireFreePort, restrictToOwner, Supervisor, tsx } from './lib/start-support.js';
 import { SetupError, step } from './lib/progress.js';
 import { findOrBuildTemporalCli } from './lib/temporal-cli.js';
 import { ORTHANC_MISSING, orthancInstalled, startOrthanc } from './lib/orthanc-server.js';
@@ -37,10 +37,6 @@ let embedded: EmbeddedPostgres | undefined;
 supervisor.onStopped(async () => {
   await embedded?.stop();
 });
-
-function tsx(script: string, nodeFlags: readonly string[] = []): [string, string[]] {
-  return [process.execPath, [...nodeFlags, '--import', 'tsx', path.join(root, script)]];
-}
 
 function watch(child: ManagedProcess, logFile: string): void {
   supervisor.watch(child, logFile);

@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isPortOpen, type ManagedProcess } from './processes.js';
 import { SetupError, step } from './progress.js';
 
 // What `npm start` and `npm run start:cluster` share: the data folder's rules, the sealed
 // keys' key, and the processes they watch and stop together.
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** One of the project's own TypeScript entry points (`api/main.ts`, ...) as a node command line. */
+export function tsx(script: string, nodeFlags: readonly string[] = []): [string, string[]] {
+  return [process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, script)]];
+}
 
 export async function requireFreePort(port: number, what: string, variable: string): Promise<void> {
   if (await isPortOpen(port)) throw new SetupError(`Port ${port} (${what}) is in use. Stop what holds it, or set ${variable} to another port.`);
